@@ -1,0 +1,150 @@
+"""PostgreSQL through asyncpg, used directly.
+
+A transactional section goes to the server as one simple-query script (one round trip;
+PostgreSQL parses dollar quotes itself). asyncpg's ``execute(script)`` with no arguments
+uses the simple-query protocol, which accepts several commands where a prepared statement
+cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from ..config import redact_url
+from ..errors import DatabaseUnavailableError
+from ..sql import Dialect, Statement, locate
+from . import Row, StatementError
+
+__all__ = ["PostgresConnection", "describe_error"]
+
+# Sent in front of a transactional section so that, when the server reports an error
+# without a position, the section can be rolled back to here and replayed statement by
+# statement to find the one that failed. It costs no round trip.
+_SAVEPOINT = "SAVEPOINT dbwarden_section;\n"
+
+
+def describe_error(exc: BaseException) -> str:
+    """The server's message, with its DETAIL and HINT when it gave them."""
+    text = str(exc).strip() or type(exc).__name__
+    detail = getattr(exc, "detail", None)
+    hint = getattr(exc, "hint", None)
+    if detail and detail not in text:
+        text += f"\nDETAIL: {detail}"
+    if hint and hint not in text:
+        text += f"\nHINT: {hint}"
+    return text
+
+
+class PostgresConnection:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    @classmethod
+    async def open(
+        cls,
+        dsn: str,
+        *,
+        timeout: float,
+        application_name: str = "dbwarden",
+        read_only: bool = False,
+    ) -> PostgresConnection:
+        settings = {"application_name": application_name[:63]}
+        if read_only:
+            settings["default_transaction_read_only"] = "on"
+        try:
+            raw = await asyncpg.connect(dsn, timeout=timeout, server_settings=settings)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseUnavailableError(
+                f"cannot connect to {redact_url(dsn)}: {describe_error(exc)}"
+            ) from None
+        return cls(raw)
+
+    def param(self, index: int) -> str:
+        return f"${index}"
+
+    async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        status: str = await self.raw.execute(sql, *params)
+        last = status.rsplit(" ", 1)[-1] if status else ""
+        return int(last) if last.isdigit() else -1
+
+    async def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        records = await self.raw.fetch(sql, *params)
+        return [tuple(r) for r in records]
+
+    async def run_statements(
+        self, text: str, statements: Sequence[Statement], *, transactional: bool
+    ) -> None:
+        if not transactional:
+            for ran, statement in enumerate(statements):
+                try:
+                    await self.raw.execute(statement.text)
+                except asyncpg.PostgresError as exc:
+                    raise _error(exc, statement, ran) from None
+            return
+        try:
+            await self.raw.execute(_SAVEPOINT + text)
+        except asyncpg.PostgresError as exc:
+            position = _position(exc)
+            if position is not None and position >= len(_SAVEPOINT):
+                found = locate(statements, position - len(_SAVEPOINT))
+                if found is not None:
+                    raise _error(exc, found, statements.index(found)) from None
+            if len(statements) == 1:
+                raise _error(exc, statements[0], 0) from None
+            raise await self._replay(exc, statements) from None
+
+    async def _replay(self, exc: BaseException, statements: Sequence[Statement]) -> StatementError:
+        """Find the failing statement of a script whose error carried no position: go back to
+        the savepoint and run the statements one by one. The caller rolls back afterwards."""
+        try:
+            await self.raw.execute("ROLLBACK TO SAVEPOINT dbwarden_section")
+        except asyncpg.PostgresError:
+            return StatementError(describe_error(exc), sqlstate=getattr(exc, "sqlstate", None))
+        for ran, statement in enumerate(statements):
+            try:
+                await self.raw.execute(statement.text)
+            except asyncpg.PostgresError as again:
+                return _error(again, statement, ran)
+        return StatementError(describe_error(exc), sqlstate=getattr(exc, "sqlstate", None))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        async with self.raw.transaction():
+            yield
+
+    async def table_exists(self, table: str, schema: str | None) -> bool:
+        qualified = f'"{schema}"."{table}"' if schema else table
+        value = await self.raw.fetchval("SELECT to_regclass($1) IS NOT NULL", qualified)
+        return bool(value)
+
+    async def aclose(self) -> None:
+        try:
+            await self.raw.close(timeout=5)
+        except Exception:  # noqa: BLE001 - closing must not mask the run's own outcome
+            self.raw.terminate()
+
+    def terminate(self) -> None:
+        self.raw.terminate()
+
+
+def _position(exc: BaseException) -> int | None:
+    raw = getattr(exc, "position", None)
+    try:
+        return int(raw) - 1 if raw else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _error(exc: BaseException, statement: Statement, ran: int) -> StatementError:
+    return StatementError(
+        describe_error(exc),
+        statement=statement,
+        ran=ran,
+        sqlstate=getattr(exc, "sqlstate", None),
+    )

@@ -1,0 +1,207 @@
+"""Frozen dataclasses shared by the layers: parsed files, history rows, plans and reports."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .errors import LockHolder
+from .sql import Statement
+
+__all__ = [
+    "AppliedRow",
+    "Kind",
+    "MigrationFile",
+    "Mismatch",
+    "Plan",
+    "RunResult",
+    "Section",
+    "Status",
+    "Step",
+    "StepResult",
+]
+
+
+class Kind(enum.StrEnum):
+    """What kind of file a migration is; the value is what the history table stores."""
+
+    VERSIONED = "versioned"
+    RUNS_ALWAYS = "runs_always"
+    RUNS_ON_CHANGE = "runs_on_change"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One section of a file (``-- upgrade`` or ``-- rollback``).
+
+    ``text`` is the section body as written (markers excluded); ``first_line`` the file line
+    of its first character, so a statement's line in ``text`` maps back to the file.
+    """
+
+    text: str
+    first_line: int
+    checksum: str
+    statements: tuple[Statement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationFile:
+    """A parsed migration or seed file. ``version`` is the decimal text without leading
+    zeros (``None`` for repeatables); ``name`` is the file name without ``.sql``."""
+
+    path: Path
+    name: str
+    kind: Kind
+    version: str | None
+    slug: str
+    upgrade: Section
+    rollback: Section | None
+    no_transaction: bool = False
+    irreversible: bool = False
+    directives: tuple[str, ...] = ()
+
+    @property
+    def checksum(self) -> str:
+        return self.upgrade.checksum
+
+    @property
+    def rollback_checksum(self) -> str | None:
+        return self.rollback.checksum if self.rollback is not None else None
+
+    @property
+    def key(self) -> str:
+        """What identifies the file in history: its version, or the slug of a repeatable."""
+        return self.version if self.version is not None else self.slug
+
+    @property
+    def sort_key(self) -> tuple[int, int, str]:
+        order = {Kind.VERSIONED: 0, Kind.RUNS_ON_CHANGE: 1, Kind.RUNS_ALWAYS: 2}[self.kind]
+        return (order, int(self.version) if self.version is not None else 0, self.slug)
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedRow:
+    """One row of ``dbwarden_migrations`` (or ``dbwarden_seeds``)."""
+
+    version: str | None
+    name: str
+    kind: Kind
+    checksum: str
+    rollback_checksum: str | None
+    applied_at: datetime
+    duration_ms: int
+    applied_by: str
+    dbwarden_version: str
+
+    @property
+    def key(self) -> str:
+        if self.version is not None:
+            return self.version
+        return _repeatable_slug(self.name)
+
+
+def _repeatable_slug(name: str) -> str:
+    # History stores a repeatable's file name (``RA__refresh_views``); its identity is the
+    # part after the prefix, so renaming ``R__x`` to ``ROC__x`` keeps its history.
+    _, sep, rest = name.partition("__")
+    return rest if sep else name
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One thing a plan will do: apply (or re-apply) a file, or roll one back."""
+
+    file: MigrationFile
+    action: str  # "apply" | "reapply" | "rollback"
+    reason: str = ""
+
+    @property
+    def version(self) -> str | None:
+        return self.file.version
+
+    @property
+    def name(self) -> str:
+        return self.file.name
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a run will do, in order. ``state`` is ``up_to_date``, ``pending`` or ``ahead``
+    (the database has versions newer than every file: a rolling deploy, not an error)."""
+
+    direction: str  # "upgrade" | "rollback"
+    steps: tuple[Step, ...]
+    state: str
+    current_version: str | None
+    target_version: str | None = None
+    ahead_versions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.steps
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """A step that ran, with how long it took."""
+
+    version: str | None
+    name: str
+    kind: Kind
+    action: str
+    duration_ms: int
+    statements: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What ``upgrade``/``rollback``/``repair`` did (or, with ``dry_run``, would do).
+
+    ``sql`` is the exact SQL of a dry run, in order, bookkeeping statements included.
+    """
+
+    database: str
+    plan: Plan
+    applied: tuple[StepResult, ...] = ()
+    dry_run: bool = False
+    sql: tuple[str, ...] = ()
+    repaired: tuple[str, ...] = ()
+
+    @property
+    def state(self) -> str:
+        return self.plan.state
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """An applied file whose checksum changed since it ran."""
+
+    version: str | None
+    name: str
+    path: Path
+    recorded: str
+    actual: str
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A read-only report on one database: what is applied, pending and wrong."""
+
+    database: str
+    url: str  # redacted
+    state: str  # up_to_date | pending | ahead | error
+    current_version: str | None
+    applied: tuple[AppliedRow, ...]
+    pending: tuple[MigrationFile, ...]
+    mismatches: tuple[Mismatch, ...]
+    missing: tuple[AppliedRow, ...]
+    ahead: tuple[AppliedRow, ...]
+    lock_holder: LockHolder | None
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("up_to_date", "ahead") and not self.errors

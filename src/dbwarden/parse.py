@@ -1,0 +1,243 @@
+"""Migration file names and text → ``MigrationFile``. Takes text, never touches the disk.
+
+A file is a header (comments and ``-- dbwarden:`` directives), an ``-- upgrade`` section and,
+unless the file is irreversible, a ``-- rollback`` section. Every problem is a
+``MigrationFileError`` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checksum import checksum
+from .errors import (
+    EmptySectionError,
+    EncodingError,
+    InvalidNameError,
+    MarkerError,
+    MigrationFileError,
+)
+from .model import Kind, MigrationFile, Section
+from .sql import Dialect, split
+
+__all__ = ["FileName", "decode", "parse_name", "parse_text"]
+
+_SLUG = r"[A-Za-z0-9_]+"
+_REPEATABLE = re.compile(rf"^(?P<prefix>RA|ROC|R)__(?P<slug>{_SLUG})\.sql$")
+_VERSIONED = re.compile(rf"^(?:(?P<db>{_SLUG}?)__)?(?P<version>[0-9]+)_(?P<slug>{_SLUG})\.sql$")
+_MARKER = re.compile(r"^[ \t]*--[ \t]*(?P<which>upgrade|rollback)[ \t]*$", re.IGNORECASE)
+_DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*dbwarden[ \t]*:(?P<body>.*)$", re.IGNORECASE)
+_COMMENT_OR_BLANK = re.compile(r"^[ \t]*(?:--.*)?$")
+
+KNOWN_DIRECTIVES = ("no-transaction", "irreversible", "postgres-only", "env=<names>")
+KNOWN_ENVIRONMENTS = frozenset({"development", "dev", "test", "testing", "staging", "production"})
+
+
+@dataclass(frozen=True, slots=True)
+class FileName:
+    kind: Kind
+    version: str | None
+    slug: str
+
+
+def parse_name(filename: str, *, database: str | None = None) -> FileName:
+    """Classify a ``.sql`` file name, or raise ``InvalidNameError`` saying what is accepted."""
+    m = _REPEATABLE.match(filename)
+    if m:
+        kind = Kind.RUNS_ALWAYS if m["prefix"] == "RA" else Kind.RUNS_ON_CHANGE
+        return FileName(kind, None, m["slug"])
+    m = _VERSIONED.match(filename)
+    if m:
+        db = m["db"]
+        if db is not None and database is not None and db != database:
+            raise InvalidNameError(
+                f"file is prefixed for database {db!r} but lives in the directory of "
+                f"database {database!r}; move it or rename it to {filename[len(db) + 2 :]}",
+                path=filename,
+            )
+        return FileName(Kind.VERSIONED, str(int(m["version"])), m["slug"])
+    raise InvalidNameError(
+        "not a migration file name; use <version>_<slug>.sql (e.g. 0001_create_users.sql), "
+        "<database>__<version>_<slug>.sql, RA__<slug>.sql (runs always) or "
+        "ROC__<slug>.sql / R__<slug>.sql (runs on change); the slug is letters, digits and _",
+        path=filename,
+    )
+
+
+def decode(data: bytes, path: Path | str) -> str:
+    """UTF-8 bytes → text with any BOM removed and newlines normalised to LF."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise EncodingError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            path=path,
+            line=line,
+        ) from None
+    text = text.removeprefix("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def parse_text(
+    text: str,
+    path: Path | str,
+    dialect: Dialect,
+    *,
+    database: str | None = None,
+) -> MigrationFile:
+    """Parse a file's text (already decoded) into a ``MigrationFile``."""
+    path = Path(path)
+    try:
+        name = parse_name(path.name, database=database)
+    except MigrationFileError as exc:
+        raise exc.with_path(path) from None
+    if "\r" in text or text.startswith("\ufeff"):
+        text = decode(text.encode("utf-8"), path)
+
+    lines = text.split("\n")
+    directives: list[str] = []
+    upgrade_at: int | None = None  # 0-based line index of the marker
+    rollback_at: int | None = None
+    for i, line in enumerate(lines):
+        marker = _MARKER.match(line)
+        if marker:
+            which = marker["which"].lower()
+            if which == "upgrade":
+                if upgrade_at is not None:
+                    raise MarkerError(
+                        f"second `-- upgrade` marker (the first is on line {upgrade_at + 1}); "
+                        "a file has one upgrade section",
+                        path=path,
+                        line=i + 1,
+                    )
+                upgrade_at = i
+            else:
+                if rollback_at is not None:
+                    raise MarkerError(
+                        f"second `-- rollback` marker (the first is on line {rollback_at + 1}); "
+                        "a file has one rollback section",
+                        path=path,
+                        line=i + 1,
+                    )
+                if upgrade_at is None:
+                    raise MarkerError(
+                        "`-- rollback` comes before `-- upgrade`; put the upgrade section first",
+                        path=path,
+                        line=i + 1,
+                    )
+                rollback_at = i
+            continue
+        directive = _DIRECTIVE.match(line)
+        if directive:
+            if upgrade_at is not None:
+                raise MarkerError(
+                    "`-- dbwarden:` directives belong in the header, before `-- upgrade`; "
+                    "move this line up",
+                    path=path,
+                    line=i + 1,
+                )
+            directives.extend(_parse_directive(directive["body"], path, i + 1))
+            continue
+        if upgrade_at is None and not _COMMENT_OR_BLANK.match(line):
+            raise MarkerError(
+                "SQL before the `-- upgrade` marker; start the file's SQL with a line "
+                "`-- upgrade` (only comments and `-- dbwarden:` directives may come before it)",
+                path=path,
+                line=i + 1,
+            )
+
+    if upgrade_at is None:
+        raise MarkerError(
+            "no `-- upgrade` marker; put a line `-- upgrade` before the SQL "
+            "(and `-- rollback` before the SQL that undoes it)",
+            path=path,
+            line=len(lines) if lines[-1] else max(len(lines) - 1, 1),
+        )
+
+    irreversible = "irreversible" in directives
+    no_transaction = "no-transaction" in directives
+    up_end = rollback_at if rollback_at is not None else len(lines)
+    upgrade = _section(lines, upgrade_at + 1, up_end, path, dialect)
+    if not upgrade.statements:
+        raise EmptySectionError(
+            "the `-- upgrade` section has no SQL; write the migration's statements under it",
+            path=path,
+            line=upgrade_at + 1,
+        )
+
+    rollback: Section | None = None
+    if rollback_at is not None:
+        rollback = _section(lines, rollback_at + 1, len(lines), path, dialect)
+        if irreversible and rollback.statements:
+            raise MarkerError(
+                "the file is marked `-- dbwarden: irreversible` but has rollback SQL; "
+                "remove the directive or the rollback section",
+                path=path,
+                line=rollback_at + 1,
+            )
+    elif not irreversible and name.kind is Kind.VERSIONED:
+        raise MarkerError(
+            "no `-- rollback` section; add `-- rollback` followed by the SQL that undoes the "
+            "upgrade, or mark the file `-- dbwarden: irreversible` in its header",
+            path=path,
+            line=upgrade_at + 1,
+        )
+
+    return MigrationFile(
+        path=path,
+        name=path.name.removesuffix(".sql"),
+        kind=name.kind,
+        version=name.version,
+        slug=name.slug,
+        upgrade=upgrade,
+        rollback=rollback,
+        no_transaction=no_transaction,
+        irreversible=irreversible,
+        directives=tuple(directives),
+    )
+
+
+def _section(lines: list[str], start: int, end: int, path: Path, dialect: Dialect) -> Section:
+    text = "\n".join(lines[start:end])
+    statements = split(text, dialect, path=path, first_line=start + 1)
+    return Section(text=text, first_line=start + 1, checksum=checksum(text), statements=statements)
+
+
+def _parse_directive(body: str, path: Path, line: int) -> list[str]:
+    found: list[str] = []
+    for raw in body.split():
+        word = raw.strip().rstrip(",").lower()
+        if not word:
+            continue
+        if word in ("no-transaction", "irreversible", "postgres-only"):
+            found.append(word)
+        elif word.startswith("env="):
+            names = [n for n in word[4:].split(",") if n]
+            unknown = [n for n in names if n not in KNOWN_ENVIRONMENTS]
+            if not names or unknown:
+                raise MarkerError(
+                    f"unknown environment {', '.join(unknown) or '(none)'!s} in `env=`; "
+                    f"use names from: {', '.join(sorted(KNOWN_ENVIRONMENTS))}",
+                    path=path,
+                    line=line,
+                )
+            found.append("env=" + ",".join(names))
+        else:
+            raise MarkerError(
+                f"unknown directive {raw.strip()!r}; known directives: "
+                + ", ".join(KNOWN_DIRECTIVES),
+                path=path,
+                line=line,
+            )
+    if not found:
+        raise MarkerError(
+            "empty `-- dbwarden:` directive; known directives: " + ", ".join(KNOWN_DIRECTIVES),
+            path=path,
+            line=line,
+        )
+    return found

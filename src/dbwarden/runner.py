@@ -1,0 +1,475 @@
+"""``Runner``: lock → read history → plan → execute → record, emitting events.
+
+Async end to end (anyio). The runner returns data and emits events; it never prints.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio
+
+from .config import DatabaseHandle, ResolvedURL, databases
+from .discover import load_directory
+from .drivers import Connection, StatementError, connect
+from .errors import DBWardenError, MigrationFailedError
+from .events import (
+    EventSink,
+    PlanMade,
+    RunFinished,
+    StepApplied,
+    StepFailed,
+    StepStarted,
+    emit,
+)
+from .history import Bookkeeping, History
+from .locks import Lock
+from .locks.database import database_lock, read_holder
+from .model import (
+    AppliedRow,
+    Kind,
+    MigrationFile,
+    Plan,
+    RunResult,
+    Section,
+    Status,
+    Step,
+    StepResult,
+)
+from .plan import analyse, check_history, plan_rollback, plan_upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+__all__ = ["Runner", "upgrade_all"]
+
+_PlanMaker = Callable[[Sequence[AppliedRow]], Plan]
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    url: ResolvedURL
+    files: tuple[MigrationFile, ...]
+
+
+class Runner:
+    """Runs one database's migrations.
+
+    ``events``: callables that receive every event. ``connection``: run on a SQLAlchemy
+    ``AsyncConnection`` the caller owns (any dialect, or inside an app's own engine); the
+    lock still uses its own connection. ``dev``: use ``dev_database_url``.
+    """
+
+    def __init__(
+        self,
+        handle: DatabaseHandle,
+        *,
+        events: Iterable[EventSink] = (),
+        connection: AsyncConnection | None = None,
+        dev: bool | None = None,
+        extra_locks: Sequence[Lock] = (),
+    ) -> None:
+        self.handle = handle
+        self.sinks: list[EventSink] = list(events)
+        self.connection = connection
+        self.dev = dev
+        self.extra_locks = tuple(extra_locks)
+
+    # --- public API ----------------------------------------------------------------------
+
+    def subscribe(self, sink: EventSink) -> None:
+        """Add an event sink (the CLI renderer, metrics)."""
+        if sink not in self.sinks:
+            self.sinks.append(sink)
+
+    def unsubscribe(self, sink: EventSink) -> None:
+        if sink in self.sinks:
+            self.sinks.remove(sink)
+
+    @property
+    def name(self) -> str:
+        return self.handle.name
+
+    def load_files(self) -> tuple[MigrationFile, ...]:
+        """Parse the migration files; raises ``MigrationFileError`` before any connection."""
+        return load_directory(
+            self.handle.migrations_dir,
+            dialect=self.handle.dialect(dev=self.dev),
+            database=self.handle.name,
+        )
+
+    async def upgrade(
+        self,
+        target: str | int | None = None,
+        *,
+        dry_run: bool = False,
+        allow_out_of_order: bool | None = None,
+    ) -> RunResult:
+        """Apply pending migrations (up to ``target``). ``dry_run``: take no lock, write
+        nothing, and return the exact SQL that would run."""
+        ctx = self._context()
+        out_of_order = (
+            self.handle.allow_out_of_order if allow_out_of_order is None else allow_out_of_order
+        )
+
+        def make(applied: Sequence[AppliedRow]) -> Plan:
+            return plan_upgrade(
+                ctx.files,
+                applied,
+                dialect=ctx.url.dialect,
+                target=target,
+                allow_out_of_order=out_of_order,
+            )
+
+        if dry_run:
+            return await self._dry_run(ctx, make)
+        return await self._run(ctx, make, "upgrade")
+
+    async def rollback(
+        self,
+        steps: int | None = None,
+        *,
+        to: str | int | None = None,
+        dry_run: bool = False,
+    ) -> RunResult:
+        """Roll back the last ``steps`` versions (default 1), or every version above ``to``."""
+        ctx = self._context()
+
+        def make(applied: Sequence[AppliedRow]) -> Plan:
+            return plan_rollback(
+                ctx.files, applied, steps=steps if to is None else None, to=to
+            )
+
+        if dry_run:
+            return await self._dry_run(ctx, make)
+        return await self._run(ctx, make, "rollback")
+
+    async def status(self) -> Status:
+        """Applied, pending, checksum mismatches, missing files and the lock holder."""
+        ctx = self._context()
+        async with self._connection(ctx, read_only=True) as conn:
+            if conn is None:
+                applied: tuple[AppliedRow, ...] = ()
+                holder = None
+            else:
+                applied = await self._history(conn).read()
+                holder = await read_holder(conn, database=self.name, schema=self.handle.schema)
+        analysis = analyse(ctx.files, applied)
+        errors = tuple(
+            [f"{m.path.name}: checksum changed since it was applied" for m in analysis.mismatches]
+            + [f"version {r.version} ({r.name}): applied but the file is missing"
+               for r in analysis.missing]
+        )
+        return Status(
+            database=self.name,
+            url=ctx.url.redacted,
+            state="error" if errors else analysis.state,
+            current_version=analysis.current_version,
+            applied=applied,
+            pending=analysis.pending + analysis.changed,
+            mismatches=analysis.mismatches,
+            missing=analysis.missing,
+            ahead=analysis.ahead,
+            lock_holder=holder,
+            errors=errors,
+        )
+
+    async def history(self) -> tuple[AppliedRow, ...]:
+        """The rows of the tracking table, oldest first."""
+        ctx = self._context()
+        async with self._connection(ctx, read_only=True) as conn:
+            return () if conn is None else await self._history(conn).read()
+
+    async def verify(self) -> Status:
+        """Check that every applied file is unchanged and present; raise the first problem
+        (``ChecksumMismatchError``, ``MissingFileError``), else return the status."""
+        status = await self.status()
+        check_history(analyse(self._context().files, status.applied))
+        return status
+
+    async def repair(self, *, dry_run: bool = False) -> RunResult:
+        """Re-record the checksums of applied files that were edited on purpose."""
+        ctx = self._context()
+        async with self._connection(ctx, read_only=dry_run) as conn:
+            if conn is None:
+                return RunResult(self.name, _empty_plan("repair"), dry_run=dry_run)
+            async with self._locks(ctx, dry_run):
+                history = self._history(conn)
+                applied = await history.read()
+                analysis = analyse(ctx.files, applied)
+                by_key = {f.key: f for f in ctx.files}
+                statements: list[Bookkeeping] = []
+                names: list[str] = []
+                for m in analysis.mismatches:
+                    f = by_key[m.version] if m.version is not None else by_key[m.name]
+                    statements.append(history.repair(m.version, m.name, f))
+                    names.append(f.name)
+                if not dry_run and statements:
+                    async with conn.transaction():
+                        for statement in statements:
+                            await history.run(statement)
+                return RunResult(
+                    self.name,
+                    _empty_plan("repair", analysis.current_version),
+                    dry_run=dry_run,
+                    sql=tuple(s.rendered for s in statements),
+                    repaired=tuple(names),
+                )
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _context(self) -> _Context:
+        url = self.handle.resolve(dev=self.dev)
+        return _Context(url=url, files=self.load_files())
+
+    def _history(self, conn: Connection) -> History:
+        return History(conn, schema=self.handle.schema)
+
+    @asynccontextmanager
+    async def _connection(
+        self, ctx: _Context, *, read_only: bool = False
+    ) -> AsyncIterator[Connection | None]:
+        """The migration connection. ``read_only``: for dry runs and status; a SQLite file
+        that does not exist yet yields ``None`` (empty history) instead of being created."""
+        if self.connection is not None:
+            from .drivers.sqlalchemy import SQLAlchemyConnection
+
+            yield SQLAlchemyConnection(self.connection, owned=False)
+            return
+        if read_only and ctx.url.driver == "aiosqlite" and ctx.url.dsn != ":memory:":
+            if not os.path.exists(ctx.url.dsn):
+                yield None  # nothing applied yet, and reading must not create the file
+                return
+        conn = await connect(ctx.url, timeout=self.handle.connect_timeout, read_only=read_only)
+        try:
+            yield conn
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.aclose()
+
+    @asynccontextmanager
+    async def _locks(self, ctx: _Context, dry_run: bool) -> AsyncIterator[tuple[Lock, ...]]:
+        if dry_run:
+            yield ()
+            return
+        held: list[Lock] = []
+        async with AsyncExitStack() as stack:
+            for lock in (*self.extra_locks, self._database_lock(ctx.url)):
+                held.append(await stack.enter_async_context(lock))
+            yield tuple(held)
+
+    def _database_lock(self, url: ResolvedURL) -> Lock:
+        return database_lock(
+            url,
+            database=self.name,
+            schema=self.handle.schema,
+            timeout=self.handle.lock_timeout,
+            ttl=self.handle.lock_ttl,
+            connect_timeout=self.handle.connect_timeout,
+            sinks=tuple(self.sinks),
+        )
+
+    async def _dry_run(self, ctx: _Context, make: _PlanMaker) -> RunResult:
+        async with self._connection(ctx, read_only=True) as conn:
+            if conn is None:
+                applied: tuple[AppliedRow, ...] = ()
+                exists = False
+                history: History | None = None
+            else:
+                history = self._history(conn)
+                exists = await history.exists()
+                applied = await history.read() if exists else ()
+            plan = make(applied)
+            emit(self.sinks, PlanMade(self.name, plan, True))
+            if history is None:
+                history = _OfflineHistory(ctx.url, self.handle.schema)
+            sql: list[str] = []
+            if not exists and plan.steps:
+                sql.extend(s + ";" for s in history.ddl())
+            replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
+            for step in plan.steps:
+                sql.append(f"-- {step.action} {step.file.path.name}")
+                section, bookkeeping = self._step_sql(history, step, replace, 0)
+                transactional = not step.file.no_transaction
+                if transactional:
+                    sql.append("BEGIN;")
+                sql.extend(s.text + ";" for s in section.statements)
+                sql.append(bookkeeping.rendered + ";")
+                if transactional:
+                    sql.append("COMMIT;")
+        return RunResult(self.name, plan, dry_run=True, sql=tuple(sql))
+
+    def _step_sql(
+        self, history: History, step: Step, replace: dict[str, str], duration_ms: int
+    ) -> tuple[Section, Bookkeeping]:
+        f = step.file
+        if step.action == "rollback":
+            assert f.rollback is not None
+            return f.rollback, history.remove(f)
+        return f.upgrade, history.record(f, duration_ms, replace_name=replace.get(f.key))
+
+    async def _run(self, ctx: _Context, make: _PlanMaker, direction: str) -> RunResult:
+        started = time.monotonic()
+        results: list[StepResult] = []
+        failed = False
+        plan: Plan | None = None
+        try:
+            async with self._connection(ctx) as conn:
+                assert conn is not None
+                async with self._locks(ctx, dry_run=False) as locks:
+                    history = self._history(conn)
+                    await history.ensure()
+                    applied = await history.read()
+                    plan = make(applied)
+                    emit(self.sinks, PlanMade(self.name, plan, False))
+                    replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
+                    total = len(plan.steps)
+                    for index, step in enumerate(plan.steps, start=1):
+                        emit(self.sinks, StepStarted(self.name, step, index, total))
+                        t0 = time.monotonic()
+                        try:
+                            result = await self._execute(conn, history, locks, step, replace)
+                        except DBWardenError as exc:
+                            emit(self.sinks, StepFailed(self.name, step, exc, _since(t0)))
+                            raise
+                        results.append(result)
+                        emit(self.sinks, StepApplied(self.name, step, index, total, _since(t0)))
+            return RunResult(self.name, plan, applied=tuple(results))
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            current = plan.current_version if plan is not None else None
+            if results and plan is not None and direction == "upgrade":
+                versions = [r.version for r in results if r.version is not None]
+                current = max(versions, key=int) if versions else current
+            emit(
+                self.sinks,
+                RunFinished(self.name, direction, len(results), failed, _since(started), current),
+            )
+
+    async def _execute(
+        self,
+        conn: Connection,
+        history: History,
+        locks: Sequence[Lock],
+        step: Step,
+        replace: dict[str, str],
+    ) -> StepResult:
+        f = step.file
+        section = f.rollback if step.action == "rollback" else f.upgrade
+        assert section is not None
+        transactional = not f.no_transaction
+        t0 = time.monotonic()
+        try:
+            if transactional:
+                async with conn.transaction():
+                    for lock in locks:
+                        await lock.guard(conn)
+                    await conn.run_statements(
+                        section.text, section.statements, transactional=True
+                    )
+                    duration_ms = int((time.monotonic() - t0) * 1000)
+                    _, bookkeeping = self._step_sql(history, step, replace, duration_ms)
+                    await history.run(bookkeeping)
+            else:
+                for lock in locks:
+                    await lock.guard(conn)
+                await conn.run_statements(section.text, section.statements, transactional=False)
+                duration_ms = int((time.monotonic() - t0) * 1000)
+                _, bookkeeping = self._step_sql(history, step, replace, duration_ms)
+                async with conn.transaction():
+                    await history.run(bookkeeping)
+        except StatementError as exc:
+            raise _failure(f, section, exc, transactional) from None
+        except DBWardenError:
+            raise
+        except Exception as exc:  # the connection died, the disk is full, ...
+            error = StatementError(str(exc) or type(exc).__name__)
+            raise _failure(f, section, error, transactional) from exc
+        return StepResult(
+            version=f.version,
+            name=f.name,
+            kind=f.kind,
+            action=step.action,
+            duration_ms=duration_ms,
+            statements=len(section.statements),
+        )
+
+
+class _OfflineHistory(History):
+    """History rendering for a dry run against a SQLite file that does not exist yet."""
+
+    def __init__(self, url: ResolvedURL, schema: str | None) -> None:
+        class _Params:
+            dialect = url.dialect
+
+            @staticmethod
+            def param(index: int) -> str:
+                return "?" if url.dialect == "sqlite" else f"${index}"
+
+        super().__init__(_Params(), schema=schema)  # type: ignore[arg-type]
+
+
+
+
+def _since(t0: float) -> float:
+    return time.monotonic() - t0
+
+
+def _empty_plan(direction: str, current: str | None = None) -> Plan:
+    return Plan(direction=direction, steps=(), state="up_to_date", current_version=current)
+
+
+def _failure(
+    f: MigrationFile, section: Section, exc: StatementError, transactional: bool
+) -> MigrationFailedError:
+    statement = exc.statement
+    return MigrationFailedError(
+        path=f.path,
+        line=statement.line if statement is not None else section.first_line,
+        version=f.version,
+        statement=statement.first_line if statement is not None else None,
+        db_message=exc.db_message,
+        applied_statements=exc.ran,
+        transactional=transactional,
+    )
+
+
+async def upgrade_all(
+    handles: Iterable[DatabaseHandle] | None = None,
+    *,
+    concurrency: int = 4,
+    target: str | int | None = None,
+    dry_run: bool = False,
+    events: Iterable[EventSink] = (),
+) -> dict[str, RunResult | DBWardenError]:
+    """Upgrade every configured database (or ``handles``) at once, at most ``concurrency`` at
+    a time. One database failing stops neither the others nor rolls them back: each name
+    maps to its ``RunResult`` or the ``DBWardenError`` it raised."""
+    chosen = tuple(handles) if handles is not None else databases()
+    if concurrency < 1:
+        from .errors import ConfigError
+
+        raise ConfigError("concurrency must be at least 1")
+    limiter = anyio.CapacityLimiter(concurrency)
+    results: dict[str, RunResult | DBWardenError] = {}
+    sinks = tuple(events)
+
+    async def one(handle: DatabaseHandle) -> None:
+        async with limiter:
+            runner = Runner(handle, events=(*handle.runner.sinks, *sinks))
+            try:
+                results[handle.name] = await runner.upgrade(target, dry_run=dry_run)
+            except DBWardenError as exc:
+                results[handle.name] = exc
+
+    async with anyio.create_task_group() as tg:
+        for handle in chosen:
+            tg.start_soon(one, handle)
+    return {h.name: results[h.name] for h in chosen}

@@ -261,8 +261,10 @@ def database_config(
         raise ConfigError(
             f"database_name {database_name!r}: use letters, digits and _ (it names directories)"
         )
-    if database_url is not None and database_url_sync is not None and (
-        database_url != database_url_sync
+    if (
+        database_url is not None
+        and database_url_sync is not None
+        and (database_url != database_url_sync)
     ):
         raise ConfigError(
             f"database {database_name!r}: database_url and its alias database_url_sync "
@@ -271,9 +273,7 @@ def database_config(
     url = database_url or database_url_sync
     if url is None:
         if database_url_async is None:
-            raise ConfigError(
-                f"database {database_name!r} has no URL; pass database_url=..."
-            )
+            raise ConfigError(f"database {database_name!r} has no URL; pass database_url=...")
         url = database_url_async
     for value, what in ((lock_timeout, "lock_timeout"), (lock_ttl, "lock_ttl")):
         if value <= 0:

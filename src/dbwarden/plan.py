@@ -57,6 +57,7 @@ def normalise_version(version: str | int) -> str:
 
 
 def analyse(files: Sequence[MigrationFile], applied: Sequence[AppliedRow]) -> Analysis:
+    files = sorted(files, key=lambda f: f.sort_key)
     versioned = {f.version: f for f in files if f.kind is Kind.VERSIONED}
     applied_versioned = {r.version: r for r in applied if r.kind is Kind.VERSIONED}
     applied_repeatable = {r.key: r for r in applied if r.kind is not Kind.VERSIONED}
@@ -191,9 +192,7 @@ def plan_upgrade(
     if reaches_head:
         applied_keys = {r.key for r in applied if r.kind is not Kind.VERSIONED}
         for f in analysis.changed:
-            steps.append(
-                Step(f, "reapply" if f.key in applied_keys else "apply", "changed")
-            )
+            steps.append(Step(f, "reapply" if f.key in applied_keys else "apply", "changed"))
         steps.extend(Step(f, "apply", "runs always") for f in analysis.always)
 
     for step in steps:

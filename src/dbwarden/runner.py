@@ -29,7 +29,7 @@ from .events import (
 )
 from .history import Bookkeeping, History
 from .locks import Lock
-from .locks.database import database_lock, read_holder
+from .locks.database import database_lock, migration_application_name, read_holder
 from .model import (
     AppliedRow,
     Kind,
@@ -141,9 +141,7 @@ class Runner:
         ctx = self._context()
 
         def make(applied: Sequence[AppliedRow]) -> Plan:
-            return plan_rollback(
-                ctx.files, applied, steps=steps if to is None else None, to=to
-            )
+            return plan_rollback(ctx.files, applied, steps=steps if to is None else None, to=to)
 
         if dry_run:
             return await self._dry_run(ctx, make)
@@ -162,8 +160,10 @@ class Runner:
         analysis = analyse(ctx.files, applied)
         errors = tuple(
             [f"{m.path.name}: checksum changed since it was applied" for m in analysis.mismatches]
-            + [f"version {r.version} ({r.name}): applied but the file is missing"
-               for r in analysis.missing]
+            + [
+                f"version {r.version} ({r.name}): applied but the file is missing"
+                for r in analysis.missing
+            ]
         )
         return Status(
             database=self.name,
@@ -232,7 +232,7 @@ class Runner:
 
     @asynccontextmanager
     async def _connection(
-        self, ctx: _Context, *, read_only: bool = False
+        self, ctx: _Context, *, read_only: bool = False, migrating: bool = False
     ) -> AsyncIterator[Connection | None]:
         """The migration connection. ``read_only``: for dry runs and status; a SQLite file
         that does not exist yet yields ``None`` (empty history) instead of being created."""
@@ -245,7 +245,12 @@ class Runner:
             if not os.path.exists(ctx.url.dsn):
                 yield None  # nothing applied yet, and reading must not create the file
                 return
-        conn = await connect(ctx.url, timeout=self.handle.connect_timeout, read_only=read_only)
+        conn = await connect(
+            ctx.url,
+            timeout=self.handle.connect_timeout,
+            read_only=read_only,
+            application_name=migration_application_name(self.name) if migrating else "dbwarden",
+        )
         try:
             yield conn
         finally:
@@ -319,9 +324,12 @@ class Runner:
         failed = False
         plan: Plan | None = None
         try:
-            async with self._connection(ctx) as conn:
-                assert conn is not None
-                async with self._locks(ctx, dry_run=False) as locks:
+            # The lock is taken before the migration connection opens and released after
+            # it closes: while a run holds the lock, any other migrating session on this
+            # database belongs to a dead run (see AdvisoryLock._reap_orphans).
+            async with self._locks(ctx, dry_run=False) as locks:
+                async with self._connection(ctx, migrating=True) as conn:
+                    assert conn is not None
                     history = self._history(conn)
                     await history.ensure()
                     applied = await history.read()
@@ -371,9 +379,7 @@ class Runner:
                 async with conn.transaction():
                     for lock in locks:
                         await lock.guard(conn)
-                    await conn.run_statements(
-                        section.text, section.statements, transactional=True
-                    )
+                    await conn.run_statements(section.text, section.statements, transactional=True)
                     duration_ms = int((time.monotonic() - t0) * 1000)
                     _, bookkeeping = self._step_sql(history, step, replace, duration_ms)
                     await history.run(bookkeeping)
@@ -414,8 +420,6 @@ class _OfflineHistory(History):
                 return "?" if url.dialect == "sqlite" else f"${index}"
 
         super().__init__(_Params(), schema=schema)  # type: ignore[arg-type]
-
-
 
 
 def _since(t0: float) -> float:

@@ -59,6 +59,10 @@ class PostgresConnection:
             settings["default_transaction_read_only"] = "on"
         try:
             raw = await asyncpg.connect(dsn, timeout=timeout, server_settings=settings)
+            if not read_only and raw.get_server_version() >= (14,):
+                # Let the server notice within a second that a killed runner's socket is
+                # gone, and abort its migration instead of finishing it unobserved.
+                await raw.execute("SET client_connection_check_interval = 1000")
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise DatabaseUnavailableError(
                 f"cannot connect to {redact_url(dsn)}: {describe_error(exc)}"

@@ -40,11 +40,18 @@ def _message(exc: BaseException) -> str:
 
 class SQLAlchemyConnection:
     """Adapts an ``AsyncConnection``. ``owned``: whether this adapter opened it (and so
-    closes it); a connection passed in by the user is left open for them."""
+    closes it); a connection passed in by the user is left open for them.
+
+    A connection that is not in a transaction when it is handed over is used like the raw
+    drivers: each migration commits with its history row. A connection already inside a
+    transaction stays the caller's: each migration runs under a savepoint and nothing is
+    committed until the caller commits.
+    """
 
     def __init__(self, conn: AsyncConnection, *, owned: bool) -> None:
         self.conn = conn
         self.owned = owned
+        self.commits = owned or not conn.in_transaction()
         self.dialect: Dialect = _dialect_of(conn)
 
     @classmethod
@@ -68,7 +75,7 @@ class SQLAlchemyConnection:
 
     async def _autocommit(self) -> None:
         # Outside ``transaction()`` every statement stands alone, as on the raw drivers.
-        if self.owned and self.conn.in_transaction() and not self._in_tx:
+        if self.commits and self.conn.in_transaction() and not self._in_tx:
             await self.conn.commit()
 
     _in_tx = False
@@ -99,7 +106,7 @@ class SQLAlchemyConnection:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         if self.conn.in_transaction():
-            if self.owned:
+            if self.commits:
                 await self.conn.commit()
                 ctx = self.conn.begin()
             else:

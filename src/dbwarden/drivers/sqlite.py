@@ -35,9 +35,7 @@ class SQLiteConnection:
         self._depth = 0
 
     @classmethod
-    async def open(
-        cls, path: str, *, timeout: float, read_only: bool = False
-    ) -> SQLiteConnection:
+    async def open(cls, path: str, *, timeout: float, read_only: bool = False) -> SQLiteConnection:
         if path != ":memory:" and not Path(path).parent.is_dir():
             raise DatabaseUnavailableError(
                 f"cannot open SQLite database {path}: directory {Path(path).parent} does not exist"

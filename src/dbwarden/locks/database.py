@@ -39,6 +39,11 @@ def advisory_key(database: str, schema: str | None) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def migration_application_name(database: str) -> str:
+    """The ``application_name`` of a run's migration connection on PostgreSQL."""
+    return f"dbwarden migrate {database}"[:63]
+
+
 def _split_key(key: int) -> tuple[int, int]:
     unsigned = key & 0xFFFFFFFFFFFFFFFF
     return unsigned >> 32, unsigned & 0xFFFFFFFF
@@ -108,9 +113,7 @@ class AdvisoryLock:
 
     async def __aenter__(self) -> AdvisoryLock:
         name = f"dbwarden lock {self.database} ({socket.gethostname()} pid {os.getpid()})"
-        self.conn = await connect(
-            self.url, timeout=self.connect_timeout, application_name=name
-        )
+        self.conn = await connect(self.url, timeout=self.connect_timeout, application_name=name)
         try:
             await self._acquire(self.conn)
         except BaseException:
@@ -123,8 +126,9 @@ class AdvisoryLock:
         backoff = _Backoff(self.timeout)
         told = False
         while True:
-            rows = await conn.fetch("SELECT pg_try_advisory_lock($1)", (self.key,))
+            rows = await conn.fetch(f"SELECT pg_try_advisory_lock({conn.param(1)})", (self.key,))
             if rows and rows[0][0]:
+                await self._reap_orphans(conn, backoff)
                 emit(self.sinks, LockAcquired(self.database, self.kind, backoff.waited))
                 return
             if backoff.expired() or not told:
@@ -140,6 +144,38 @@ class AdvisoryLock:
                 told = True
             await backoff.sleep()
 
+    async def _reap_orphans(self, conn: Connection, backoff: _Backoff) -> None:
+        """End the migration sessions of runs that died while holding the lock.
+
+        A runner killed with SIGKILL loses its lock connection at once, but the server may
+        still be executing its migration on the other connection (it only notices a dead
+        client when it next talks to it). Runs open their migration connection only after
+        taking the lock, so any such session seen now, while we hold the lock, is an
+        orphan: terminating it rolls its transaction back before we plan anything.
+        """
+        p = conn.param
+        query = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            f"AND application_name = {p(1)} AND pid <> pg_backend_pid()"
+        )
+        name = (migration_application_name(self.database),)
+        rows = await conn.fetch(query, name)
+        if not rows:
+            return
+        for (pid,) in rows:
+            try:
+                await conn.fetch(f"SELECT pg_terminate_backend({p(1)})", (pid,))
+            except Exception:  # noqa: BLE001 - not permitted: wait for it to end instead
+                pass
+        while await conn.fetch(query, name):
+            if backoff.expired():
+                raise LockTimeoutError(
+                    f"database {self.database!r}: a migration session of a run that died "
+                    f"(pid {rows[0][0]}) is still running and could not be terminated; "
+                    "end it with pg_terminate_backend() and run again"
+                )
+            await anyio.sleep(0.05)
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
@@ -152,7 +188,7 @@ class AdvisoryLock:
         with anyio.CancelScope(shield=True):
             try:
                 if exc_type is None:
-                    await conn.fetch("SELECT pg_advisory_unlock($1)", (self.key,))
+                    await conn.fetch(f"SELECT pg_advisory_unlock({conn.param(1)})", (self.key,))
             except Exception:  # noqa: BLE001 - closing the session releases it anyway
                 pass
             finally:
@@ -178,12 +214,14 @@ async def read_advisory_holder(conn: Connection, key: int) -> LockHolder | None:
     """Who holds the advisory lock ``key`` in the current database, from ``pg_locks`` and
     ``pg_stat_activity``."""
     classid, objid = _split_key(key)
+    p = conn.param
     rows = await conn.fetch(
         "SELECT a.pid, a.application_name, a.state_change, a.usename, "
         "host(a.client_addr) "
         "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-        "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
+        f"AND l.classid = CAST(CAST({p(1)} AS bigint) AS oid) "
+        f"AND l.objid = CAST(CAST({p(2)} AS bigint) AS oid) "
         "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "LIMIT 1",
         (classid, objid),
@@ -428,8 +466,7 @@ class TableLock:
 def _is_busy_or_conflict(exc: BaseException) -> bool:
     text = str(exc).lower()
     return any(
-        word in text
-        for word in ("database is locked", "busy", "unique", "duplicate", "integrity")
+        word in text for word in ("database is locked", "busy", "unique", "duplicate", "integrity")
     )
 
 
@@ -474,9 +511,7 @@ def database_lock(
     )
 
 
-async def read_holder(
-    conn: Connection, *, database: str, schema: str | None
-) -> LockHolder | None:
+async def read_holder(conn: Connection, *, database: str, schema: str | None) -> LockHolder | None:
     """Who holds the database lock now, through an open connection (status, lock status)."""
     if conn.dialect == "postgresql":
         return await read_advisory_holder(conn, advisory_key(database, schema))
@@ -488,16 +523,14 @@ async def read_holder(
     return _row_holder(rows[0]) if rows else None
 
 
-async def release_lock(
-    conn: Connection, *, database: str, schema: str | None
-) -> LockHolder | None:
+async def release_lock(conn: Connection, *, database: str, schema: str | None) -> LockHolder | None:
     """Force the lock free (``dbwarden lock release``): delete the lock row, or terminate the
     PostgreSQL session holding the advisory lock. Returns who held it."""
     holder = await read_holder(conn, database=database, schema=schema)
     if holder is None:
         return None
     if conn.dialect == "postgresql":
-        await conn.fetch("SELECT pg_terminate_backend($1)", (holder.pid,))
+        await conn.fetch(f"SELECT pg_terminate_backend({conn.param(1)})", (holder.pid,))
     else:
         await conn.execute(f"DELETE FROM {LOCK_TABLE} WHERE id = 1")
     return holder

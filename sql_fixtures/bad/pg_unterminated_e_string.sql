@@ -1,0 +1,3 @@
+CREATE TABLE t (path text);
+INSERT INTO t VALUES ('C:\');
+INSERT INTO t VALUES (E'C:\');

@@ -1,0 +1,4 @@
+CREATE TABLE t (id integer);
+
+SELECT "id; FROM t;
+SELECT 2;

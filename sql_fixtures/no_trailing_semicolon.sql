@@ -1,0 +1,5 @@
+CREATE TABLE t (id integer);
+INSERT INTO t VALUES (1);
+
+SELECT id
+FROM t

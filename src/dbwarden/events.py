@@ -109,7 +109,7 @@ def emit(sinks: Sequence[EventSink], event: Event) -> None:
     for sink in sinks:
         try:
             sink(event)
-        except Exception:  # noqa: BLE001 - a listener must never break a migration
+        except Exception:
             import logging
 
             logging.getLogger("dbwarden").exception("event sink %r failed", sink)

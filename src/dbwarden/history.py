@@ -31,7 +31,7 @@ def applied_by() -> str:
     """``user@host`` of this process, for the ``applied_by`` column."""
     try:
         user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name in some containers
+    except Exception:
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
 

@@ -88,8 +88,8 @@ def analyse(files: Sequence[MigrationFile], applied: Sequence[AppliedRow]) -> An
     always: list[MigrationFile] = []
     for f in files:
         if f.kind is Kind.RUNS_ON_CHANGE:
-            row = applied_repeatable.get(f.key)
-            if row is None or row.checksum != f.checksum:
+            ran = applied_repeatable.get(f.key)
+            if ran is None or ran.checksum != f.checksum:
                 changed.append(f)
         elif f.kind is Kind.RUNS_ALWAYS:
             always.append(f)
@@ -188,7 +188,8 @@ def plan_upgrade(
             )
 
     steps = [Step(f, "apply", "pending") for f in pending]
-    reaches_head = target_version is None or target_version == max(known, key=int, default=None)
+    head = max((int(v) for v in known if v is not None), default=None)
+    reaches_head = target_version is None or int(target_version) == head
     if reaches_head:
         applied_keys = {r.key for r in applied if r.kind is not Kind.VERSIONED}
         for f in analysis.changed:

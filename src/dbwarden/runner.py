@@ -241,10 +241,14 @@ class Runner:
 
             yield SQLAlchemyConnection(self.connection, owned=False)
             return
-        if read_only and ctx.url.driver == "aiosqlite" and ctx.url.dsn != ":memory:":
-            if not os.path.exists(ctx.url.dsn):
-                yield None  # nothing applied yet, and reading must not create the file
-                return
+        if (
+            read_only
+            and ctx.url.driver == "aiosqlite"
+            and ctx.url.dsn != ":memory:"
+            and not os.path.exists(ctx.url.dsn)  # noqa: ASYNC240 - one stat, no I/O wait
+        ):
+            yield None  # nothing applied yet, and reading must not create the file
+            return
         conn = await connect(
             ctx.url,
             timeout=self.handle.connect_timeout,
@@ -327,26 +331,28 @@ class Runner:
             # The lock is taken before the migration connection opens and released after
             # it closes: while a run holds the lock, any other migrating session on this
             # database belongs to a dead run (see AdvisoryLock._reap_orphans).
-            async with self._locks(ctx, dry_run=False) as locks:
-                async with self._connection(ctx, migrating=True) as conn:
-                    assert conn is not None
-                    history = self._history(conn)
-                    await history.ensure()
-                    applied = await history.read()
-                    plan = make(applied)
-                    emit(self.sinks, PlanMade(self.name, plan, False))
-                    replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
-                    total = len(plan.steps)
-                    for index, step in enumerate(plan.steps, start=1):
-                        emit(self.sinks, StepStarted(self.name, step, index, total))
-                        t0 = time.monotonic()
-                        try:
-                            result = await self._execute(conn, history, locks, step, replace)
-                        except DBWardenError as exc:
-                            emit(self.sinks, StepFailed(self.name, step, exc, _since(t0)))
-                            raise
-                        results.append(result)
-                        emit(self.sinks, StepApplied(self.name, step, index, total, _since(t0)))
+            async with (
+                self._locks(ctx, dry_run=False) as locks,
+                self._connection(ctx, migrating=True) as conn,
+            ):
+                assert conn is not None
+                history = self._history(conn)
+                await history.ensure()
+                applied = await history.read()
+                plan = make(applied)
+                emit(self.sinks, PlanMade(self.name, plan, False))
+                replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
+                total = len(plan.steps)
+                for index, step in enumerate(plan.steps, start=1):
+                    emit(self.sinks, StepStarted(self.name, step, index, total))
+                    t0 = time.monotonic()
+                    try:
+                        result = await self._execute(conn, history, locks, step, replace)
+                    except DBWardenError as exc:
+                        emit(self.sinks, StepFailed(self.name, step, exc, _since(t0)))
+                        raise
+                    results.append(result)
+                    emit(self.sinks, StepApplied(self.name, step, index, total, _since(t0)))
             return RunResult(self.name, plan, applied=tuple(results))
         except BaseException:
             failed = True

@@ -118,9 +118,13 @@ async def test_runner_waits_then_proceeds(tmp_path: Path, database_url: str) -> 
     assert acquired and acquired[0].waited_s >= 0.5
 
 
-async def test_concurrent_runners_apply_each_migration_once(tmp_path: Path, database_url: str) -> None:
-    files = {f"{i:04d}_t{i}.sql": migration(f"CREATE TABLE t{i} (id integer);", f"DROP TABLE t{i};")
-             for i in range(1, 21)}
+async def test_concurrent_runners_apply_each_migration_once(
+    tmp_path: Path, database_url: str
+) -> None:
+    files = {
+        f"{i:04d}_t{i}.sql": migration(f"CREATE TABLE t{i} (id integer);", f"DROP TABLE t{i};")
+        for i in range(1, 21)
+    }
     write_project(tmp_path, database_url, files, lock_timeout=30)
     from dbwarden import Runner, get_database
 
@@ -133,13 +137,18 @@ async def test_concurrent_runners_apply_each_migration_once(tmp_path: Path, data
         for _ in range(4):
             tg.start_soon(one)
     assert sorted(len(r.applied) for r in results) == [0, 0, 0, 20]
-    rows = await query(database_url, "SELECT version, count(*) FROM dbwarden_migrations GROUP BY version")
+    rows = await query(
+        database_url, "SELECT version, count(*) FROM dbwarden_migrations GROUP BY version"
+    )
     assert len(rows) == 20 and all(count == 1 for _, count in rows)
 
 
 async def test_cancelled_runner_releases_the_lock(tmp_path: Path, database_url: str) -> None:
-    files = {"0001_slow.sql": migration(
-        "CREATE TABLE s (id integer);\n" + slow_sql(database_url, 30), "DROP TABLE s;")}
+    files = {
+        "0001_slow.sql": migration(
+            "CREATE TABLE s (id integer);\n" + slow_sql(database_url, 30), "DROP TABLE s;"
+        )
+    }
     handle = write_project(tmp_path, database_url, files, lock_timeout=2)
     with anyio.move_on_after(1.0):
         await handle.runner.upgrade()
@@ -165,8 +174,12 @@ async def test_sigkill_while_holding_the_lock(tmp_path: Path, database_url: str)
     block the next run (PostgreSQL: at once; SQLite: once the lock row expires)."""
     is_pg = database_url.startswith("postgresql")
     ttl = 3.0
-    slow = migration("CREATE TABLE half (id integer);\n" + slow_sql(database_url, 60), "DROP TABLE half;")
-    write_project(tmp_path, database_url, {**FILES, "0003_slow.sql": slow}, lock_ttl=ttl, lock_timeout=30)
+    slow = migration(
+        "CREATE TABLE half (id integer);\n" + slow_sql(database_url, 60), "DROP TABLE half;"
+    )
+    write_project(
+        tmp_path, database_url, {**FILES, "0003_slow.sql": slow}, lock_ttl=ttl, lock_timeout=30
+    )
     script = (
         "import anyio, sys\n"
         f"sys.path.insert(0, {str(tmp_path)!r})\n"
@@ -180,7 +193,9 @@ async def test_sigkill_while_holding_the_lock(tmp_path: Path, database_url: str)
             await anyio.sleep(0.1)
             names = set()
             if "dbwarden_migrations" in await tables(database_url):
-                names = {r[0] for r in await query(database_url, "SELECT name FROM dbwarden_migrations")}
+                names = {
+                    r[0] for r in await query(database_url, "SELECT name FROM dbwarden_migrations")
+                }
             if names == {"0001_a", "0002_b"}:
                 break
             assert time.monotonic() < deadline, "the runner never reached the slow migration"

@@ -55,7 +55,12 @@ async def test_apply_status_rollback_reapply(tmp_path: Path, database_url: str) 
     runner = Runner(handle, events=[seen.append])
 
     result = await runner.upgrade()
-    assert [s.name for s in result.applied] == ["0001_users", "0002_posts", "0010_posts_body", "RA__views"]
+    assert [s.name for s in result.applied] == [
+        "0001_users",
+        "0002_posts",
+        "0010_posts_body",
+        "RA__views",
+    ]
     assert user_tables(await tables(database_url)) == {"users", "posts", "user_posts"}
     assert await query(database_url, "SELECT email FROM users") == [("semi;colon@example.com",)]
     kinds = [type(e) for e in seen]
@@ -88,14 +93,24 @@ async def test_apply_status_rollback_reapply(tmp_path: Path, database_url: str) 
     assert [s.name for s in again.applied] == ["0010_posts_body", "RA__views"]
     assert user_tables(await tables(database_url)) == {"users", "posts", "user_posts"}
     history = await runner.history()
-    assert sorted(r.name for r in history) == ["0001_users", "0002_posts", "0010_posts_body", "RA__views"]
+    assert sorted(r.name for r in history) == [
+        "0001_users",
+        "0002_posts",
+        "0010_posts_body",
+        "RA__views",
+    ]
 
 
 async def test_dry_run_writes_nothing(tmp_path: Path, database_url: str) -> None:
     handle = write_project(tmp_path, database_url, FILES)
     result = await handle.runner.upgrade(dry_run=True)
     assert result.dry_run
-    assert [s.name for s in result.plan.steps] == ["0001_users", "0002_posts", "0010_posts_body", "RA__views"]
+    assert [s.name for s in result.plan.steps] == [
+        "0001_users",
+        "0002_posts",
+        "0010_posts_body",
+        "RA__views",
+    ]
     sql = "\n".join(result.sql)
     assert "CREATE TABLE IF NOT EXISTS dbwarden_migrations" in sql
     assert "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL);" in sql
@@ -215,12 +230,16 @@ async def test_database_ahead_of_code(tmp_path: Path, database_url: str) -> None
     assert [r.version for r in status.ahead] == ["10"]
     # A deleted file *below* the newest one is an error, not a state.
     (tmp_path / "migrations" / "primary" / "0001_users.sql").unlink()
-    (tmp_path / "migrations" / "primary" / "0010_posts_body.sql").write_text(FILES["0010_posts_body.sql"])
+    (tmp_path / "migrations" / "primary" / "0010_posts_body.sql").write_text(
+        FILES["0010_posts_body.sql"]
+    )
     with pytest.raises(MissingFileError):
         await handle.runner.upgrade()
 
 
-async def test_runs_on_change_reapplied_only_when_changed(tmp_path: Path, database_url: str) -> None:
+async def test_runs_on_change_reapplied_only_when_changed(
+    tmp_path: Path, database_url: str
+) -> None:
     files = {
         "0001_t.sql": migration("CREATE TABLE t (v integer);", "DROP TABLE t;"),
         "ROC__fill.sql": migration("DELETE FROM t;\nINSERT INTO t VALUES (1);", None),
@@ -245,7 +264,10 @@ async def test_timestamp_versions_are_text(tmp_path: Path, database_url: str) ->
     }
     handle = write_project(tmp_path, database_url, files)
     await handle.runner.upgrade()
-    assert [r.version for r in await handle.runner.history()] == ["20261122021800", "99999999999999999999"]
+    assert [r.version for r in await handle.runner.history()] == [
+        "20261122021800",
+        "99999999999999999999",
+    ]
     assert (await handle.runner.status()).current_version == "99999999999999999999"
 
 

@@ -61,7 +61,14 @@ def test_names(name: str, kind: Kind, version: str | None, slug: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["create_users.sql", "0001.sql", "0001-create.sql", "V1__x.sql", "0001_bad-slug.sql", "ra__x.sql"],
+    [
+        "create_users.sql",
+        "0001.sql",
+        "0001-create.sql",
+        "V1__x.sql",
+        "0001_bad-slug.sql",
+        "ra__x.sql",
+    ],
 )
 def test_bad_names(name: str) -> None:
     with pytest.raises(InvalidNameError) as info:
@@ -100,14 +107,39 @@ def _error(text: str, name: str = "0001_a.sql", dialect: str = "postgresql") -> 
         ("-- upgrade\n\n-- just words\n-- rollback\nSELECT 1;\n", EmptySectionError, 1, "no SQL"),
         ("-- upgrade\nSELECT 1;\n-- upgrade\n-- rollback\n", MarkerError, 3, "second `-- upgrade`"),
         ("-- rollback\nSELECT 1;\n-- upgrade\nSELECT 1;\n", MarkerError, 1, "before `-- upgrade`"),
-        ("-- dbwarden: sometimes\n-- upgrade\nSELECT 1;\n-- rollback\n", MarkerError, 1, "unknown directive"),
-        ("-- upgrade\n-- dbwarden: irreversible\nSELECT 1;\n", MarkerError, 2, "belong in the header"),
-        ("-- dbwarden: irreversible\n-- upgrade\nSELECT 1;\n-- rollback\nSELECT 2;\n", MarkerError, 4, "irreversible"),
+        (
+            "-- dbwarden: sometimes\n-- upgrade\nSELECT 1;\n-- rollback\n",
+            MarkerError,
+            1,
+            "unknown directive",
+        ),
+        (
+            "-- upgrade\n-- dbwarden: irreversible\nSELECT 1;\n",
+            MarkerError,
+            2,
+            "belong in the header",
+        ),
+        (
+            "-- dbwarden: irreversible\n-- upgrade\nSELECT 1;\n-- rollback\nSELECT 2;\n",
+            MarkerError,
+            4,
+            "irreversible",
+        ),
         ("-- upgrade\nSELECT 'abc;\n-- rollback\nSELECT 1;\n", SQLSyntaxError, 2, "unterminated"),
-        ("-- upgrade\nSELECT 1;\n-- rollback\nSELECT \"abc;\n", SQLSyntaxError, 4, "unterminated"),
-        ("-- upgrade\nSELECT 1;\n/* open\n-- rollback\nSELECT 1;\n", SQLSyntaxError, 3, "unterminated"),
+        ('-- upgrade\nSELECT 1;\n-- rollback\nSELECT "abc;\n', SQLSyntaxError, 4, "unterminated"),
+        (
+            "-- upgrade\nSELECT 1;\n/* open\n-- rollback\nSELECT 1;\n",
+            SQLSyntaxError,
+            3,
+            "unterminated",
+        ),
         ("-- upgrade\nDO $body$ BEGIN END;\n-- rollback\nSELECT 1;\n", SQLSyntaxError, 2, "$body$"),
-        ("-- dbwarden: env=moon\n-- upgrade\nSELECT 1;\n-- rollback\n", MarkerError, 1, "unknown environment"),
+        (
+            "-- dbwarden: env=moon\n-- upgrade\nSELECT 1;\n-- rollback\n",
+            MarkerError,
+            1,
+            "unknown environment",
+        ),
     ],
 )
 def test_malformed_files_name_file_and_line(

@@ -20,7 +20,9 @@ from dbwarden.parse import parse_text
 from dbwarden.plan import analyse, plan_rollback, plan_upgrade
 
 
-def mf(name: str, up: str = "SELECT 1;", down: str | None = "SELECT 0;", header: str = "") -> MigrationFile:
+def mf(
+    name: str, up: str = "SELECT 1;", down: str | None = "SELECT 0;", header: str = ""
+) -> MigrationFile:
     text = f"{header}-- upgrade\n{up}\n"
     if down is not None:
         text += f"-- rollback\n{down}\n"
@@ -42,8 +44,17 @@ def row(f: MigrationFile, checksum: str | None = None) -> AppliedRow:
 
 
 def ghost(version: str) -> AppliedRow:
-    return AppliedRow(version, f"{version}_ghost", Kind.VERSIONED, "sha256:x", None,
-                      datetime(2026, 1, 1, tzinfo=UTC), 1, "t", "0")
+    return AppliedRow(
+        version,
+        f"{version}_ghost",
+        Kind.VERSIONED,
+        "sha256:x",
+        None,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        1,
+        "t",
+        "0",
+    )
 
 
 F1, F2, F10 = mf("0001_a.sql"), mf("0002_b.sql"), mf("0010_c.sql")
@@ -88,7 +99,9 @@ def test_applied_version_with_file_gone_below_highest_is_an_error() -> None:
 
 
 def test_database_ahead_of_code_is_a_state() -> None:
-    plan = plan_upgrade([F1, F2, RA], [row(F1), row(F2), ghost("3"), ghost("4")], dialect="postgresql")
+    plan = plan_upgrade(
+        [F1, F2, RA], [row(F1), row(F2), ghost("3"), ghost("4")], dialect="postgresql"
+    )
     assert plan.state == "ahead"
     assert plan.steps == ()  # not even runs-always: the newer release owns the views now
     assert plan.ahead_versions == ("3", "4")
@@ -98,7 +111,9 @@ def test_database_ahead_of_code_is_a_state() -> None:
 def test_out_of_order_refused_unless_allowed() -> None:
     with pytest.raises(OutOfOrderError, match="0002_b.sql"):
         plan_upgrade([F1, F2, F10], [row(F1), row(F10)], dialect="postgresql")
-    plan = plan_upgrade([F1, F2, F10], [row(F1), row(F10)], dialect="postgresql", allow_out_of_order=True)
+    plan = plan_upgrade(
+        [F1, F2, F10], [row(F1), row(F10)], dialect="postgresql", allow_out_of_order=True
+    )
     assert names(plan) == ["0002_b"]
 
 
@@ -124,8 +139,11 @@ def test_non_transactional_statement_needs_the_directive() -> None:
         plan_upgrade([f], [], dialect="postgresql")
     assert info.value.line == 3
     assert "no-transaction" in str(info.value) and "0003_idx.sql:3" in str(info.value)
-    ok = mf("0003_idx.sql", up="CREATE INDEX CONCURRENTLY i ON t (a);",
-            header="-- dbwarden: no-transaction\n")
+    ok = mf(
+        "0003_idx.sql",
+        up="CREATE INDEX CONCURRENTLY i ON t (a);",
+        header="-- dbwarden: no-transaction\n",
+    )
     assert names(plan_upgrade([ok], [], dialect="postgresql")) == ["0003_idx"]
 
 
@@ -152,7 +170,9 @@ def test_rollback_refuses_across_irreversible() -> None:
     with pytest.raises(IrreversibleError, match="0002_drop.sql"):
         plan_rollback([F1, irr, F10], [row(F1), row(irr), row(F10)], to=1)
     # Rolling back only what lies above it is fine.
-    assert names(plan_rollback([F1, irr, F10], [row(F1), row(irr), row(F10)], steps=1)) == ["0010_c"]
+    assert names(plan_rollback([F1, irr, F10], [row(F1), row(irr), row(F10)], steps=1)) == [
+        "0010_c"
+    ]
 
 
 def test_rollback_of_a_version_this_code_does_not_know() -> None:

@@ -130,7 +130,7 @@ class PostgresConnection:
     async def aclose(self) -> None:
         try:
             await self.raw.close(timeout=5)
-        except Exception:  # noqa: BLE001 - closing must not mask the run's own outcome
+        except Exception:
             self.raw.terminate()
 
     def terminate(self) -> None:

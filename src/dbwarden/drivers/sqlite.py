@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -80,19 +80,16 @@ class SQLiteConnection:
         try:
             yield
         except BaseException:
-            try:
+            # The transaction may already be gone (e.g. after a disk I/O error).
+            with suppress(sqlite3.Error):
                 await self.raw.execute("ROLLBACK")
-            except sqlite3.Error:  # the transaction may already be gone (e.g. disk I/O error)
-                pass
             raise
         else:
             try:
                 await self.raw.execute("COMMIT")
             except sqlite3.Error as exc:
-                try:
+                with suppress(sqlite3.Error):
                     await self.raw.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
                 raise StatementError(f"commit failed: {exc}") from None
 
     async def table_exists(self, table: str, schema: str | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -163,10 +164,8 @@ class AdvisoryLock:
         if not rows:
             return
         for (pid,) in rows:
-            try:
+            with contextlib.suppress(Exception):
                 await conn.fetch(f"SELECT pg_terminate_backend({p(1)})", (pid,))
-            except Exception:  # noqa: BLE001 - not permitted: wait for it to end instead
-                pass
         while await conn.fetch(query, name):
             if backoff.expired():
                 raise LockTimeoutError(
@@ -189,7 +188,7 @@ class AdvisoryLock:
             try:
                 if exc_type is None:
                     await conn.fetch(f"SELECT pg_advisory_unlock({conn.param(1)})", (self.key,))
-            except Exception:  # noqa: BLE001 - closing the session releases it anyway
+            except Exception:
                 pass
             finally:
                 await conn.aclose()
@@ -383,7 +382,7 @@ class TableLock:
                     (*values, holder.owner),
                 )
                 return None if taken == 1 else holder
-        except Exception as exc:  # noqa: BLE001 - busy, or a racing insert: try again
+        except Exception as exc:
             if _is_busy_or_conflict(exc):
                 return LockHolder(owner="another run (the database is busy)", kind="database")
             raise
@@ -397,7 +396,7 @@ class TableLock:
                 return
             try:
                 changed = await conn.execute(*self._extend())
-            except Exception:  # noqa: BLE001 - busy behind a migration: next tick
+            except Exception:
                 continue
             if changed == 0:
                 self.lost = "the lock row was taken over or removed"
@@ -456,7 +455,7 @@ class TableLock:
                         (self.token,),
                     )
                 )
-            except Exception:  # noqa: BLE001 - the row expires on its own
+            except Exception:
                 pass
             finally:
                 await conn.aclose()

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import anyio
 import pytest
-from helpers import migration, query, tables, write_project
 
 from dbwarden.drivers import connect
 from dbwarden.errors import LockTimeoutError
 from dbwarden.events import Event, LockAcquired, LockWaiting
 from dbwarden.locks.database import advisory_key, read_holder
+from helpers import migration, query, tables, write_project
 
 pytestmark = pytest.mark.anyio
 

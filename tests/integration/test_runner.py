@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import migration, query, tables, write_project
 
 from dbwarden import Runner
 from dbwarden.errors import (
@@ -14,6 +13,7 @@ from dbwarden.errors import (
     MissingFileError,
 )
 from dbwarden.events import Event, PlanMade, StepApplied, StepStarted
+from helpers import migration, query, tables, write_project
 
 pytestmark = pytest.mark.anyio
 

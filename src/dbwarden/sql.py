@@ -26,6 +26,7 @@ ordinary text between tokens is consumed inside the regex engine, never by a Pyt
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
@@ -159,9 +160,9 @@ def _lexer(dialect: Dialect, *, block: bool) -> re.Pattern[str]:
     return re.compile(rf"(?P<plain>(?:{'|'.join(plain)})*+)(?:{'|'.join(tokens)})?", re.DOTALL)
 
 
-_LEXERS: Final[Mapping[tuple[Dialect, bool], re.Pattern[str]]] = {
-    (d, b): _lexer(d, block=b) for d in ("postgresql", "sqlite", "generic") for b in (False, True)
-}
+# Patterns are compiled on first use: compiling all of them up front costs a CLI start-up
+# a tenth of a second, and a run needs only its own dialect's.
+_lexer_for = functools.cache(_lexer)
 _ID_CHARS: Final = re.compile(rf"[{_ID_CONT}]")
 _E_STRING_AT: Final = re.compile(_E_STRING, re.DOTALL)
 
@@ -215,7 +216,7 @@ def split(
     string, quoted identifier, block comment, dollar quote or SQLite trigger body.
     """
     pg = dialect == "postgresql"
-    fast = _LEXERS[dialect, False]
+    fast = _lexer_for(dialect, block=False)
     lexer = fast
     statements: list[Statement] = []
     # Incremental line counting: ``line_at`` is the line of offset ``line_pos``.
@@ -244,7 +245,7 @@ def split(
                     start = first.start()
                     if not block and (_PG_ROUTINE if pg else _TRIGGER).match(source, start):
                         # Rescan this statement with the word-aware lexer.
-                        block, lexer, pos = True, _LEXERS[dialect, True], start
+                        block, lexer, pos = True, _lexer_for(dialect, block=True), start
                         continue
         if pg and p1 > p0:
             parens += source.count("(", p0, p1) - source.count(")", p0, p1)
@@ -479,13 +480,12 @@ NON_TRANSACTIONAL: Final[Mapping[Dialect, Mapping[str, tuple[tuple[str, str], ..
     },
 }
 
-_RULES: Final[Mapping[Dialect, Mapping[str, tuple[tuple[re.Pattern[str], str], ...]]]] = {
-    dialect: {
+@functools.cache
+def _rules(dialect: Dialect) -> Mapping[str, tuple[tuple[re.Pattern[str], str], ...]]:
+    return {
         word: tuple((re.compile(rx), reason) for rx, reason in rules)
-        for word, rules in by_word.items()
+        for word, rules in NON_TRANSACTIONAL[dialect].items()
     }
-    for dialect, by_word in NON_TRANSACTIONAL.items()
-}
 
 # Enough tokens for every rule; a huge CREATE TABLE is never read to its end.
 _NORMALISE_TOKENS: Final = 40
@@ -507,14 +507,12 @@ def _normaliser(dialect: Dialect) -> re.Pattern[str]:
     return re.compile("|".join(parts), re.DOTALL)
 
 
-_NORMALISERS: Final[Mapping[Dialect, re.Pattern[str]]] = {
-    d: _normaliser(d) for d in ("postgresql", "sqlite", "generic")
-}
+_normaliser_for = functools.cache(_normaliser)
 
 
 def _normalise(text: str, dialect: Dialect, limit: int) -> str:
     """The statement's first ``limit`` tokens in the form ``NON_TRANSACTIONAL`` reads."""
-    pattern = _NORMALISERS[dialect]
+    pattern = _normaliser_for(dialect)
     out: list[str] = []
     pos, end = 0, len(text)
     while pos < end and len(out) < limit:
@@ -552,7 +550,7 @@ def non_transactional(statement: Statement, dialect: Dialect) -> str | None:
     Transaction control (``BEGIN``, ``COMMIT``, ``ROLLBACK``...) is reported too: it would
     end the transaction dbwarden runs the migration in. The rules are ``NON_TRANSACTIONAL``.
     """
-    rules = _RULES[dialect].get(_normalise(statement.text, dialect, 1))
+    rules = _rules(dialect).get(_normalise(statement.text, dialect, 1))
     if rules is None:
         return None
     normalised = _normalise(statement.text, dialect, _NORMALISE_TOKENS)

@@ -285,3 +285,31 @@ async def test_runner_on_a_sqlalchemy_connection(tmp_path: Path, database_url: s
     finally:
         await engine.dispose()
     assert user_tables(await tables(database_url)) == {"users", "posts", "user_posts"}
+
+
+async def test_syntax_error_position_maps_to_file_line(tmp_path: Path, database_url: str) -> None:
+    files = {
+        "0001_a.sql": migration(
+            "CREATE TABLE a (id integer PRIMARY KEY);\n\n-- a comment; with a semicolon\n"
+            "INSERT INTO a VALUES (1);\nSELEC 1;\nINSERT INTO a VALUES (2);\n",
+            "DROP TABLE a;",
+        )
+    }
+    handle = write_project(tmp_path, database_url, files)
+    with pytest.raises(MigrationFailedError) as info:
+        await handle.runner.upgrade()
+    assert (info.value.line, info.value.statement) == (6, "SELEC 1")
+    assert "syntax error" in info.value.db_message.lower()
+
+
+@pytest.mark.postgres
+async def test_tracking_table_in_a_configured_schema(tmp_path: Path, pg_database: str) -> None:
+    handle = write_project(tmp_path, pg_database, FILES, schema="ops")
+    await handle.runner.upgrade()
+    rows = await query(
+        pg_database,
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'dbwarden_migrations'",
+    )
+    assert rows == [("ops",)]
+    assert (await handle.runner.status()).current_version == "10"
+    assert [s.name for s in (await handle.runner.rollback()).applied] == ["0010_posts_body"]

@@ -162,8 +162,19 @@ class DatabaseHandle:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     allow_out_of_order: bool = False
     redis_url: str | None = None
+    redis_key: str | None = None
+    redis_ttl: float = DEFAULT_LOCK_TTL
     dev: bool | None = None
     environ: Mapping[str, str] | None = field(default=None, repr=False)
+
+    def resolve_redis_url(self, override: str | None = None) -> str | None:
+        """The Redis lock URL: an explicit one, then the handle's, then DBWARDEN_REDIS_URL."""
+        if override:
+            return override
+        if self.redis_url:
+            return self.redis_url
+        env = self.environ if self.environ is not None else os.environ
+        return env.get("DBWARDEN_REDIS_URL") or None
 
     def is_dev(self, dev: bool | None = None) -> bool:
         """Dev mode: an explicit ``dev`` wins, then the handle's own, then ENVIRONMENT."""
@@ -247,6 +258,8 @@ def database_config(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     allow_out_of_order: bool = False,
     redis_url: str | None = None,
+    redis_key: str | None = None,
+    redis_ttl: float = DEFAULT_LOCK_TTL,
     dev: bool | None = None,
     base_dir: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -275,7 +288,11 @@ def database_config(
         if database_url_async is None:
             raise ConfigError(f"database {database_name!r} has no URL; pass database_url=...")
         url = database_url_async
-    for value, what in ((lock_timeout, "lock_timeout"), (lock_ttl, "lock_ttl")):
+    for value, what in (
+        (lock_timeout, "lock_timeout"),
+        (lock_ttl, "lock_ttl"),
+        (redis_ttl, "redis_ttl"),
+    ):
         if value <= 0:
             raise ConfigError(f"database {database_name!r}: {what} must be positive")
     base = Path(base_dir).resolve() if base_dir is not None else _caller_base_dir(2)
@@ -296,6 +313,8 @@ def database_config(
         connect_timeout=connect_timeout,
         allow_out_of_order=allow_out_of_order,
         redis_url=redis_url,
+        redis_key=redis_key,
+        redis_ttl=redis_ttl,
         dev=dev,
         environ=environ,
     )

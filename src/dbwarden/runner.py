@@ -62,7 +62,9 @@ class Runner:
 
     ``events``: callables that receive every event. ``connection``: run on a SQLAlchemy
     ``AsyncConnection`` the caller owns (any dialect, or inside an app's own engine); the
-    lock still uses its own connection. ``dev``: use ``dev_database_url``.
+    lock still uses its own connection. ``dev``: use ``dev_database_url``. ``redis_url``:
+    take a Redis lock as well (default: the handle's ``redis_url``, then the
+    ``DBWARDEN_REDIS_URL`` environment variable). ``lock_timeout``: override the handle's.
     """
 
     def __init__(
@@ -72,13 +74,15 @@ class Runner:
         events: Iterable[EventSink] = (),
         connection: AsyncConnection | None = None,
         dev: bool | None = None,
-        extra_locks: Sequence[Lock] = (),
+        redis_url: str | None = None,
+        lock_timeout: float | None = None,
     ) -> None:
         self.handle = handle
         self.sinks: list[EventSink] = list(events)
         self.connection = connection
         self.dev = dev
-        self.extra_locks = tuple(extra_locks)
+        self.redis_url = redis_url
+        self.lock_timeout = lock_timeout
 
     # --- public API ----------------------------------------------------------------------
 
@@ -268,20 +272,42 @@ class Runner:
             return
         held: list[Lock] = []
         async with AsyncExitStack() as stack:
-            for lock in (*self.extra_locks, self._database_lock(ctx.url)):
+            for lock in self.locks(ctx.url):
                 held.append(await stack.enter_async_context(lock))
             yield tuple(held)
 
-    def _database_lock(self, url: ResolvedURL) -> Lock:
-        return database_lock(
-            url,
-            database=self.name,
-            schema=self.handle.schema,
-            timeout=self.handle.lock_timeout,
-            ttl=self.handle.lock_ttl,
-            connect_timeout=self.handle.connect_timeout,
-            sinks=tuple(self.sinks),
+    def locks(self, url: ResolvedURL | None = None) -> tuple[Lock, ...]:
+        """The locks a run takes, in order: the Redis lock when configured, then the
+        database lock (always)."""
+        url = url or self.handle.resolve(dev=self.dev)
+        timeout = self.lock_timeout if self.lock_timeout is not None else self.handle.lock_timeout
+        found: list[Lock] = []
+        redis_url = self.handle.resolve_redis_url(self.redis_url)
+        if redis_url:
+            from .locks.redis import RedisLock
+
+            found.append(
+                RedisLock(
+                    redis_url,
+                    database=self.name,
+                    key=self.handle.redis_key,
+                    ttl=self.handle.redis_ttl,
+                    timeout=timeout,
+                    sinks=tuple(self.sinks),
+                )
+            )
+        found.append(
+            database_lock(
+                url,
+                database=self.name,
+                schema=self.handle.schema,
+                timeout=timeout,
+                ttl=self.handle.lock_ttl,
+                connect_timeout=self.handle.connect_timeout,
+                sinks=tuple(self.sinks),
+            )
         )
+        return tuple(found)
 
     async def _dry_run(self, ctx: _Context, make: _PlanMaker) -> RunResult:
         async with self._connection(ctx, read_only=True) as conn:
@@ -458,6 +484,8 @@ async def upgrade_all(
     target: str | int | None = None,
     dry_run: bool = False,
     events: Iterable[EventSink] = (),
+    redis_url: str | None = None,
+    dev: bool | None = None,
 ) -> dict[str, RunResult | DBWardenError]:
     """Upgrade every configured database (or ``handles``) at once, at most ``concurrency`` at
     a time. One database failing stops neither the others nor rolls them back: each name
@@ -473,7 +501,9 @@ async def upgrade_all(
 
     async def one(handle: DatabaseHandle) -> None:
         async with limiter:
-            runner = Runner(handle, events=(*handle.runner.sinks, *sinks))
+            runner = Runner(
+                handle, events=(*handle.runner.sinks, *sinks), redis_url=redis_url, dev=dev
+            )
             try:
                 results[handle.name] = await runner.upgrade(target, dry_run=dry_run)
             except DBWardenError as exc:

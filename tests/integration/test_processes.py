@@ -11,6 +11,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+
 from helpers import migration, query, tables, write_project
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import redis
-from helpers import migration, query, write_project
 
 from dbwarden import Runner
 from dbwarden.errors import LockError, LockLostError, LockTimeoutError
 from dbwarden.events import Event, LockAcquired, StepApplied
 from dbwarden.locks.redis import SyncRedisLock
+from helpers import migration, query, write_project
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 

@@ -1,0 +1,1 @@
+"""A tiny blog: users write posts, posts carry tags."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from .errors import ConfigError
@@ -216,6 +216,15 @@ class DatabaseHandle:
         from .runner import Runner
 
         return Runner(self)
+
+    @cached_property
+    def async_session(self) -> Any:  # a typing special form: Annotated[AsyncSession, Depends]
+        """``Annotated[AsyncSession, Depends(...)]`` for FastAPI routes: one session per
+        request from this database (``pip install "dbwarden[fastapi]"``). FastAPI is imported
+        here, on first use, so that ``import dbwarden`` never loads it."""
+        from .fastapi.deps import session_annotation
+
+        return session_annotation(self)
 
     def __repr__(self) -> str:
         return f"<DatabaseHandle {self.name!r} {self.redacted_url}>"

@@ -184,8 +184,8 @@ class Runner:
         )
 
     async def history(self) -> tuple[AppliedRow, ...]:
-        """The rows of the tracking table, oldest first."""
-        ctx = self._context()
+        """The rows of the tracking table, oldest first (reads no migration file)."""
+        ctx = _Context(url=self.handle.resolve(dev=self.dev), files=())
         async with self._connection(ctx, read_only=True) as conn:
             return () if conn is None else await self._history(conn).read()
 
@@ -351,6 +351,7 @@ class Runner:
     async def _run(self, ctx: _Context, make: _PlanMaker, direction: str) -> RunResult:
         started = time.monotonic()
         results: list[StepResult] = []
+        applied_rows: Sequence[AppliedRow] = ()
         failed = False
         plan: Plan | None = None
         try:
@@ -364,7 +365,7 @@ class Runner:
                 assert conn is not None
                 history = self._history(conn)
                 await history.ensure()
-                applied = await history.read()
+                applied = applied_rows = await history.read()
                 plan = make(applied)
                 emit(self.sinks, PlanMade(self.name, plan, False))
                 replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
@@ -385,9 +386,11 @@ class Runner:
             raise
         finally:
             current = plan.current_version if plan is not None else None
-            if results and plan is not None and direction == "upgrade":
-                versions = [r.version for r in results if r.version is not None]
-                current = max(versions, key=int) if versions else current
+            if results and plan is not None:
+                versions = {r.version for r in applied_rows if r.version is not None}
+                done = {r.version for r in results if r.version is not None}
+                versions = versions | done if direction == "upgrade" else versions - done
+                current = max(versions, key=int) if versions else None
             emit(
                 self.sinks,
                 RunFinished(self.name, direction, len(results), failed, _since(started), current),
@@ -435,7 +438,7 @@ class Runner:
             name=f.name,
             kind=f.kind,
             action=step.action,
-            duration_ms=duration_ms,
+            duration_ms=max(duration_ms, int((time.monotonic() - t0) * 1000)),
             statements=len(section.statements),
         )
 

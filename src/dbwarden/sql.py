@@ -480,12 +480,14 @@ NON_TRANSACTIONAL: Final[Mapping[Dialect, Mapping[str, tuple[tuple[str, str], ..
     },
 }
 
+
 @functools.cache
 def _rules(dialect: Dialect) -> Mapping[str, tuple[tuple[re.Pattern[str], str], ...]]:
     return {
         word: tuple((re.compile(rx), reason) for rx, reason in rules)
         for word, rules in NON_TRANSACTIONAL[dialect].items()
     }
+
 
 # Enough tokens for every rule; a huge CREATE TABLE is never read to its end.
 _NORMALISE_TOKENS: Final = 40

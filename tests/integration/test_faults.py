@@ -605,33 +605,45 @@ ReadOnly = Callable[[Path], Callable[[], None]]
 
 @pytest.fixture
 def make_read_only() -> Iterator[ReadOnly]:
-    """Make a path read-only in a way that holds for root too (``chattr +i``), with chmod
-    when not root; return the undo. Skips when neither stops this process from writing.
-    Whatever is still read-only is undone after the test."""
-    undo: list[Callable[[], object]] = []
+    """Make a path read-only in a way that holds for root too (``chattr +i``; chmod when not
+    root) and return its undo. Skips when neither stops this process from writing. Whatever
+    is still read-only when the test ends is made writable again."""
+    pending: list[Callable[[], None]] = []
 
     def apply(path: Path) -> Callable[[], None]:
         if os.geteuid() != 0:
             mode = path.stat().st_mode
             path.chmod(0o555 if path.is_dir() else 0o444)
-            undo.append(lambda: path.chmod(mode))
+
+            def undo() -> None:
+                path.chmod(mode)
+
         elif _immutable(path, True):
-            undo.append(lambda: _immutable(path, False))
+
+            def undo() -> None:
+                _immutable(path, False)
+
         else:
             pytest.skip("running as root and chattr +i is unavailable: chmod cannot stop writes")
-        probe = path / "probe" if path.is_dir() else path
+        pending.append(undo)
+
+        def restore() -> None:
+            pending.remove(undo)
+            undo()
+
         try:
-            with open(probe, "a"):
+            with open(path / "probe" if path.is_dir() else path, "a"):
                 pass
         except OSError:
-            return lambda: undo.pop()() and None
+            return restore
         pytest.skip(f"could not make {path} read-only on this file system")
 
     yield apply
-    for step in reversed(undo):
-        step()
+    for undo in reversed(pending):
+        undo()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what", ["file", "directory"])
 async def test_read_only_sqlite_file(tmp_path: Path, make_read_only: ReadOnly, what: str) -> None:
     """A read-only database file (or a read-only directory, where SQLite cannot create its
@@ -669,6 +681,7 @@ async def test_read_only_sqlite_file(tmp_path: Path, make_read_only: ReadOnly, w
     assert await assert_consistent(url, objects) == ["0001_a", "0002_b"]
 
 
+@pytest.mark.slow
 async def test_disk_full_sqlite(tmp_path: Path, sqlite_url: str) -> None:
     """``PRAGMA max_page_count`` caps the file a few pages above its size: the large insert
     that follows fails with SQLITE_FULL ("database or disk is full") half way, exactly as

@@ -313,3 +313,21 @@ async def test_tracking_table_in_a_configured_schema(tmp_path: Path, pg_database
     assert rows == [("ops",)]
     assert (await handle.runner.status()).current_version == "10"
     assert [s.name for s in (await handle.runner.rollback()).applied] == ["0010_posts_body"]
+
+
+async def test_run_finished_reports_the_new_current_version(tmp_path: Path, sqlite_url: str) -> None:
+    from dbwarden.events import RunFinished
+
+    handle = write_project(tmp_path, sqlite_url, FILES)
+    seen: list[Event] = []
+    runner = Runner(handle, events=[seen.append])
+    await runner.upgrade()
+    await runner.rollback()
+    await runner.rollback(steps=2)
+    finished = [e for e in seen if isinstance(e, RunFinished)]
+    assert [(e.direction, e.current_version) for e in finished] == [
+        ("upgrade", "10"),
+        ("rollback", "2"),
+        ("rollback", None),
+    ]
+    assert await runner.history() != ()

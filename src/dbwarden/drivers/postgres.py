@@ -108,7 +108,7 @@ class PostgresConnection:
         the savepoint and run the statements one by one. The caller rolls back afterwards."""
         try:
             await self.raw.execute("ROLLBACK TO SAVEPOINT dbwarden_section")
-        except asyncpg.PostgresError:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError):  # e.g. the connection died
             return StatementError(describe_error(exc), sqlstate=getattr(exc, "sqlstate", None))
         for ran, statement in enumerate(statements):
             try:
@@ -119,8 +119,18 @@ class PostgresConnection:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        async with self.raw.transaction():
-            yield
+        try:
+            async with self.raw.transaction():
+                yield
+        except asyncpg.InterfaceError as exc:
+            # The connection died inside the transaction (terminated, network gone): leaving
+            # the block then fails with "the underlying connection is closed", which would
+            # hide the body's own error ("terminating connection due to administrator
+            # command"). The server rolls a dead session's transaction back by itself.
+            cause = exc.__context__
+            if self.raw.is_closed() and isinstance(cause, Exception):
+                raise cause from None
+            raise
 
     async def table_exists(self, table: str, schema: str | None) -> bool:
         qualified = f'"{schema}"."{table}"' if schema else table

@@ -17,7 +17,13 @@ import anyio
 
 from ..config import ResolvedURL
 from ..drivers import Connection, connect
-from ..errors import LockHolder, LockLostError, LockTimeoutError
+from ..errors import (
+    DatabaseUnavailableError,
+    DBWardenError,
+    LockHolder,
+    LockLostError,
+    LockTimeoutError,
+)
 from ..events import EventSink, LockAcquired, LockReleased, LockWaiting, emit
 
 __all__ = [
@@ -117,9 +123,10 @@ class AdvisoryLock:
         self.conn = await connect(self.url, timeout=self.connect_timeout, application_name=name)
         try:
             await self._acquire(self.conn)
-        except BaseException:
+        except BaseException as exc:
             conn, self.conn = self.conn, None
             await _close_shielded(conn)
+            _reraise_unavailable(exc, self.database, self.url)
             raise
         return self
 
@@ -203,6 +210,24 @@ class AdvisoryLock:
                 f"database {self.database!r}: the lock connection closed; the advisory lock "
                 "is gone, so the run stops before its next migration"
             )
+
+
+def _reraise_unavailable(exc: BaseException, database: str, url: ResolvedURL) -> None:
+    """A database error while taking the lock (a read-only SQLite file, a full disk, the
+    lock connection terminated) becomes a ``DatabaseUnavailableError`` naming the database,
+    instead of escaping as a bare driver exception."""
+    if isinstance(exc, Exception) and not isinstance(exc, DBWardenError):
+        sqlite = url.driver == "aiosqlite"
+        raise DatabaseUnavailableError(
+            f"database {database!r}: could not take the migration lock in "
+            f"{url.dsn if sqlite else url.redacted}: {str(exc).strip() or type(exc).__name__}"
+            + (
+                " (SQLite writes the file and a journal next to it: check that both the file "
+                "and its directory are writable and the disk is not full)"
+                if sqlite
+                else ""
+            )
+        ) from exc
 
 
 def _describe(holder: LockHolder | None) -> str:
@@ -321,9 +346,10 @@ class TableLock:
             self._tg = anyio.create_task_group()
             await self._tg.__aenter__()
             self._tg.start_soon(self._renew_forever)
-        except BaseException:
+        except BaseException as exc:
             conn, self.conn = self.conn, None
             await _close_shielded(conn)
+            _reraise_unavailable(exc, self.database, self.url)
             raise
         return self
 

@@ -91,6 +91,14 @@ JsonOpt = Annotated[
 DevOpt = Annotated[
     bool, typer.Option("--dev", help="Use the database's dev_database_url (dev mode).")
 ]
+RedisOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--redis-url",
+        metavar="URL",
+        help="Also hold a Redis lock (default: redis_url in the config, then $DBWARDEN_REDIS_URL).",
+    ),
+]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the exact SQL that would run; write nothing.")
 ]
@@ -216,11 +224,11 @@ def _handle(name: str | None) -> DatabaseHandle:
     return get_database(name)
 
 
-def _runner(handle: DatabaseHandle, dev: bool) -> Runner:
-    if dev:
+def _runner(handle: DatabaseHandle, dev: bool, redis_url: str | None = None) -> Runner:
+    if dev or redis_url:
         from dbwarden.runner import Runner
 
-        return Runner(handle, dev=True)
+        return Runner(handle, dev=True if dev else None, redis_url=redis_url)
     return handle.runner
 
 
@@ -496,6 +504,7 @@ def migrate(
         ),
     ] = False,
     dev: DevOpt = False,
+    redis_url: RedisOpt = None,
 ) -> None:
     _exclusive(**{"-d": database, "--all": all_databases})
     with _guard(json_output=json_output):
@@ -508,10 +517,11 @@ def migrate(
                 concurrency=concurrency,
                 allow_out_of_order=allow_out_of_order,
                 dev=dev,
+                redis_url=redis_url,
             )
             raise typer.Exit(code)
         handle = _handle(database)
-        runner = _runner(handle, dev)
+        runner = _runner(handle, dev, redis_url)
         out_of_order = True if allow_out_of_order else None
         started = time.monotonic()
         with _reporting(runner, enabled=not json_output and not dry_run):
@@ -540,6 +550,7 @@ def _migrate_all(
     concurrency: int,
     allow_out_of_order: bool,
     dev: bool,
+    redis_url: str | None,
 ) -> int:
     from dataclasses import replace
 
@@ -559,7 +570,12 @@ def _migrate_all(
         sinks = () if json_output or dry_run else (reporter,)
         results = _run(
             lambda: upgrade_all(
-                handles, concurrency=concurrency, target=to, dry_run=dry_run, events=sinks
+                handles,
+                concurrency=concurrency,
+                target=to,
+                dry_run=dry_run,
+                events=sinks,
+                redis_url=redis_url,
             )
         )
 
@@ -610,12 +626,13 @@ def rollback(
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
     dev: DevOpt = False,
+    redis_url: RedisOpt = None,
 ) -> None:
     _exclusive(**{"--steps": steps, "--to": to})
     with _guard(json_output=json_output):
         _configure()
         handle = _handle(database)
-        runner = _runner(handle, dev)
+        runner = _runner(handle, dev, redis_url)
         started = time.monotonic()
         with _reporting(runner, enabled=not json_output and not dry_run):
             result = _run(lambda: runner.rollback(steps, to=to, dry_run=dry_run))
@@ -770,7 +787,10 @@ def verify(database: DatabaseOpt = None, json_output: JsonOpt = False) -> None:
 
 @app.command()
 def repair(
-    database: DatabaseOpt = None, dry_run: DryRunOpt = False, json_output: JsonOpt = False
+    database: DatabaseOpt = None,
+    dry_run: DryRunOpt = False,
+    json_output: JsonOpt = False,
+    redis_url: RedisOpt = None,
 ) -> None:
     """Re-record the checksums of applied files that were edited on purpose.
 
@@ -781,7 +801,8 @@ def repair(
     with _guard(json_output=json_output):
         _configure()
         handle = _handle(database)
-        result = _run(lambda: handle.runner.repair(dry_run=dry_run))
+        runner = _runner(handle, False, redis_url)
+        result = _run(lambda: runner.repair(dry_run=dry_run))
         if json_output:
             render.dump_json(
                 {
@@ -811,32 +832,60 @@ def repair(
 
 
 @lock_app.command("status")
-def lock_status(database: DatabaseOpt = None, json_output: JsonOpt = False) -> None:
-    """Show who holds the migration lock.
+def lock_status(
+    database: DatabaseOpt = None, json_output: JsonOpt = False, redis_url: RedisOpt = None
+) -> None:
+    """Show who holds the migration locks: the database lock, and the Redis lock when one
+    is configured.
 
     \b
-    JSON (--json): {"database": str, "held": bool, "holder": {"owner", "host", "pid",
-                    "application_name", "since", "expires_at", "kind",
-                    "description"}|null}
+    JSON (--json): {"database": str, "held": bool, "holder": <holder>|null,
+                    "redis": {"key": str, "held": bool, "holder": <holder>|null}|null}
+    <holder> is {"owner", "host", "pid", "application_name", "since", "expires_at",
+                 "kind", "description"}.
     """
     with _guard(json_output=json_output):
         _configure()
         handle = _handle(database)
         holder = _run(lambda: _lock_holder(handle, release=False))
+        redis = handle.resolve_redis_url(redis_url)
+        redis_key = redis_holder = None
+        if redis:
+            from dbwarden.locks.redis import default_key, read_redis_holder
+
+            redis_key = handle.redis_key or default_key(handle.name)
+            redis_holder = _run(lambda: read_redis_holder(redis, redis_key))
         if json_output:
             render.dump_json(
                 {
                     "database": handle.name,
                     "held": holder is not None,
                     "holder": render.holder_json(holder),
+                    "redis": None
+                    if redis_key is None
+                    else {
+                        "key": redis_key,
+                        "held": redis_holder is not None,
+                        "holder": render.holder_json(redis_holder),
+                    },
                 }
             )
-        elif holder is None:
-            render.echo(f"{handle.name}: the migration lock is free", fg="green")
+            return
+        if holder is None:
+            render.echo(f"{handle.name}: the database lock is free", fg="green")
         else:
             render.echo(
-                f"{handle.name}: the migration lock is held by {holder.describe()}", fg="yellow"
+                f"{handle.name}: the database lock is held by {holder.describe()}", fg="yellow"
             )
+        if redis_key is not None:
+            if redis_holder is None:
+                render.echo(f"{handle.name}: the Redis lock {redis_key} is free", fg="green")
+            else:
+                render.echo(
+                    f"{handle.name}: the Redis lock {redis_key} is held by "
+                    f"{redis_holder.describe()}",
+                    fg="yellow",
+                )
 
 
 @lock_app.command("release")

@@ -185,6 +185,12 @@ class DatabaseHandle:
         env = self.environ if self.environ is not None else os.environ
         return env.get("ENVIRONMENT", "").strip().lower() in DEV_ENVIRONMENTS
 
+    def environment(self) -> str | None:
+        """The deployment environment (``ENVIRONMENT``, lower-cased), ``None`` when unset."""
+        env = self.environ if self.environ is not None else os.environ
+        value = env.get("ENVIRONMENT", "").strip().lower()
+        return value or None
+
     def sync_url(self, *, dev: bool | None = None) -> str:
         if self.is_dev(dev):
             if self.dev_url is None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from ._version import __version__
 from .drivers import Connection
-from .model import AppliedRow, Kind, MigrationFile
+from .model import BASELINE_PREFIX, AppliedRow, Kind, MigrationFile
 from .sql import Dialect
 
 __all__ = ["History", "applied_by"]
@@ -191,6 +191,42 @@ class History:
                 self._now(),
                 duration_ms,
                 self.by,
+                __version__,
+            ),
+        )
+
+    def rerecord(self, file: MigrationFile, duration_ms: int) -> Bookkeeping:
+        """The statement updating a re-applied versioned file's row (a changed seed)."""
+        return self._statement(
+            f"UPDATE {self.table} SET name = {{0}}, checksum = {{1}}, rollback_checksum = {{2}}, "
+            "applied_at = {3}, duration_ms = {4}, applied_by = {5}, dbwarden_version = {6} "
+            "WHERE version = {7}",
+            (
+                file.name,
+                file.checksum,
+                file.rollback_checksum,
+                self._now(),
+                duration_ms,
+                self.by,
+                __version__,
+                file.version,
+            ),
+        )
+
+    def baseline(self, file: MigrationFile) -> Bookkeeping:
+        """The statement recording ``file`` as applied by ``baseline`` (it never ran)."""
+        return self._statement(
+            f"INSERT INTO {self.table} ({_COLUMNS}) "
+            "VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8})",
+            (
+                file.version,
+                file.name,
+                file.kind.value,
+                file.checksum,
+                file.rollback_checksum,
+                self._now(),
+                0,
+                BASELINE_PREFIX + self.by,
                 __version__,
             ),
         )

@@ -101,6 +101,14 @@ class AppliedRow:
             return self.version
         return _repeatable_slug(self.name)
 
+    @property
+    def baselined(self) -> bool:
+        """Recorded by ``dbwarden baseline`` without running."""
+        return self.applied_by.startswith(BASELINE_PREFIX)
+
+
+BASELINE_PREFIX = "baseline:"
+
 
 def _repeatable_slug(name: str) -> str:
     # History stores a repeatable's file name (``RA__refresh_views``); its identity is the
@@ -201,6 +209,10 @@ class Status:
     ahead: tuple[AppliedRow, ...]
     lock_holder: LockHolder | None
     errors: tuple[str, ...] = field(default=())
+    seed_version: str | None = None
+    seeds_applied: int = 0
+    seeds_pending: tuple[MigrationFile, ...] = ()
+    seeds_changed: tuple[Mismatch, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -21,7 +21,16 @@ from .errors import (
 from .model import AppliedRow, Kind, MigrationFile, Mismatch, Plan, Step
 from .sql import Dialect, non_transactional
 
-__all__ = ["Analysis", "analyse", "normalise_version", "plan_rollback", "plan_upgrade"]
+__all__ = [
+    "Analysis",
+    "analyse",
+    "environments_of",
+    "normalise_version",
+    "plan_baseline",
+    "plan_rollback",
+    "plan_seed",
+    "plan_upgrade",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,3 +296,96 @@ def _check_transactional(f: MigrationFile, dialect: Dialect) -> None:
                 path=f.path,
                 line=statement.line,
             )
+
+
+def environments_of(f: MigrationFile) -> tuple[str, ...] | None:
+    """The environments an ``env=`` directive restricts a file to (``None``: any)."""
+    for directive in f.directives:
+        if directive.startswith("env="):
+            return tuple(directive[4:].split(","))
+    return None
+
+
+def plan_seed(
+    seeds: Sequence[MigrationFile],
+    applied: Sequence[AppliedRow],
+    *,
+    dialect: Dialect,
+    environment: str | None,
+    rerun_changed: bool = False,
+) -> Plan:
+    """Plan a seed run: seeds never applied, in order; seeds edited since they ran only with
+    ``rerun_changed`` (their rollback first, then the new version); a seed restricted by
+    ``-- dbwarden: env=...`` only in one of its environments."""
+    analysis = analyse(seeds, applied)
+    by_version = {f.version: f for f in seeds if f.kind is Kind.VERSIONED}
+    steps: list[Step] = []
+    warnings: list[str] = []
+
+    def allowed(f: MigrationFile) -> bool:
+        envs = environments_of(f)
+        if envs is None:
+            return True
+        if environment is not None and environment.lower() in envs:
+            return True
+        where = f"ENVIRONMENT={environment}" if environment else "ENVIRONMENT is not set"
+        warnings.append(f"{f.path.name}: skipped, it is for {', '.join(envs)} ({where})")
+        return False
+
+    for m in analysis.mismatches:
+        f = by_version[m.version]
+        if not rerun_changed:
+            warnings.append(
+                f"{f.path.name} changed since it was applied; `dbwarden seed --rerun-changed` "
+                "re-applies it (its rollback first)"
+            )
+        elif allowed(f):
+            steps.append(Step(f, "reseed", "changed"))
+    steps.extend(Step(f, "apply", "pending") for f in analysis.pending if allowed(f))
+    steps.extend(Step(f, "apply", "changed") for f in analysis.changed if allowed(f))
+    steps.extend(Step(f, "apply", "runs always") for f in analysis.always if allowed(f))
+    for row in (*analysis.missing, *analysis.ahead):
+        warnings.append(f"seed version {row.version} ({row.name}) is recorded but has no file")
+    steps.sort(key=lambda step: step.file.sort_key)
+    for step in steps:
+        _check_transactional(step.file, dialect)
+    return Plan(
+        direction="seed",
+        steps=tuple(steps),
+        state="pending" if steps else "up_to_date",
+        current_version=analysis.current_version,
+        warnings=tuple(warnings),
+    )
+
+
+def plan_baseline(
+    files: Sequence[MigrationFile], applied: Sequence[AppliedRow], version: str | int
+) -> Plan:
+    """Plan recording every versioned file up to ``version`` as applied, without running
+    it, for a database that already has that schema. Refused once history has rows."""
+    target = normalise_version(version)
+    if applied:
+        raise PlanError(
+            f"the database already has {len(applied)} history row(s); baseline is only for a "
+            "database dbwarden has never migrated",
+            version=target,
+        )
+    versioned = [f for f in sorted(files, key=lambda f: f.sort_key) if f.kind is Kind.VERSIONED]
+    known = {f.version for f in versioned}
+    if target not in known:
+        last = versioned[-1].version if versioned else None
+        beyond = last is None or int(target) > int(last)
+        raise UnknownVersionError(
+            f"no migration file has version {target}"
+            + (f"; the last file is version {last}" if beyond and last else "")
+            + "; baseline takes the version of an existing file",
+            version=target,
+        )
+    chosen = [f for f in versioned if int(f.version or 0) <= int(target)]
+    return Plan(
+        direction="baseline",
+        steps=tuple(Step(f, "baseline", "baseline") for f in chosen),
+        state="pending",
+        current_version=None,
+        target_version=target,
+    )

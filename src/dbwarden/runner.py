@@ -17,7 +17,7 @@ import anyio
 from .config import DatabaseHandle, ResolvedURL, databases
 from .discover import load_directory
 from .drivers import Connection, StatementError, connect
-from .errors import DBWardenError, MigrationFailedError
+from .errors import DBWardenError, MigrationFailedError, PlanError
 from .events import (
     EventSink,
     PlanMade,
@@ -41,7 +41,14 @@ from .model import (
     Step,
     StepResult,
 )
-from .plan import analyse, check_history, plan_rollback, plan_upgrade
+from .plan import (
+    analyse,
+    check_history,
+    plan_baseline,
+    plan_rollback,
+    plan_seed,
+    plan_upgrade,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -50,11 +57,15 @@ __all__ = ["Runner", "upgrade_all"]
 
 _PlanMaker = Callable[[Sequence[AppliedRow]], Plan]
 
+MIGRATIONS_TABLE = "dbwarden_migrations"
+SEEDS_TABLE = "dbwarden_seeds"
+
 
 @dataclass(frozen=True, slots=True)
 class _Context:
     url: ResolvedURL
     files: tuple[MigrationFile, ...]
+    table: str = MIGRATIONS_TABLE
 
 
 class Runner:
@@ -154,6 +165,8 @@ class Runner:
     async def status(self) -> Status:
         """Applied, pending, checksum mismatches, missing files and the lock holder."""
         ctx = self._context()
+        seeds = self.load_seeds()
+        seed_rows: tuple[AppliedRow, ...] = ()
         async with self._connection(ctx, read_only=True) as conn:
             if conn is None:
                 applied: tuple[AppliedRow, ...] = ()
@@ -161,7 +174,10 @@ class Runner:
             else:
                 applied = await self._history(conn).read()
                 holder = await read_holder(conn, database=self.name, schema=self.handle.schema)
+                if seeds or await self._history(conn, SEEDS_TABLE).exists():
+                    seed_rows = await self._history(conn, SEEDS_TABLE).read()
         analysis = analyse(ctx.files, applied)
+        seed_analysis = analyse(seeds, seed_rows)
         errors = tuple(
             [f"{m.path.name}: checksum changed since it was applied" for m in analysis.mismatches]
             + [
@@ -181,7 +197,72 @@ class Runner:
             ahead=analysis.ahead,
             lock_holder=holder,
             errors=errors,
+            seed_version=seed_analysis.current_version,
+            seeds_applied=len(seed_rows),
+            seeds_pending=seed_analysis.pending + seed_analysis.changed,
+            seeds_changed=seed_analysis.mismatches,
         )
+
+    def load_seeds(self) -> tuple[MigrationFile, ...]:
+        """Parse the seed files (none when the seeds directory does not exist)."""
+        return load_directory(
+            self.handle.seeds_dir,
+            dialect=self.handle.dialect(dev=self.dev),
+            database=self.handle.name,
+            must_exist=False,
+        )
+
+    async def seed(
+        self,
+        *,
+        rerun_changed: bool = False,
+        dry_run: bool = False,
+        environment: str | None = None,
+    ) -> RunResult:
+        """Apply pending seeds after the migrations, each in one transaction with its row in
+        ``dbwarden_seeds``. A seed edited since it ran is re-applied only with
+        ``rerun_changed`` (its rollback first). ``environment`` (default: the
+        ``ENVIRONMENT`` variable) decides which ``-- dbwarden: env=...`` seeds run."""
+        url = self.handle.resolve(dev=self.dev)
+        seeds = self.load_seeds()
+        migrations = await self.status()
+        if migrations.state not in ("up_to_date", "ahead"):
+            raise PlanError(
+                f"database {self.name!r}: migrations are not up to date "
+                f"({migrations.state}); run `dbwarden migrate` before seeding"
+            )
+        env = environment if environment is not None else self.handle.environment()
+        ctx = _Context(url=url, files=seeds, table=SEEDS_TABLE)
+
+        def make(applied: Sequence[AppliedRow]) -> Plan:
+            return plan_seed(
+                seeds, applied, dialect=url.dialect, environment=env, rerun_changed=rerun_changed
+            )
+
+        if dry_run:
+            return await self._dry_run(ctx, make)
+        return await self._run(ctx, make, "seed")
+
+    async def baseline(self, version: str | int) -> RunResult:
+        """Record every migration up to ``version`` as applied without running it, for a
+        database that already has that schema. Refused when history has rows."""
+        ctx = self._context()
+        async with (
+            self._locks(ctx, dry_run=False),
+            self._connection(ctx, migrating=True) as conn,
+        ):
+            assert conn is not None
+            history = self._history(conn)
+            await history.ensure()
+            plan = plan_baseline(ctx.files, await history.read(), version)
+            emit(self.sinks, PlanMade(self.name, plan, False))
+            async with conn.transaction():
+                for step in plan.steps:
+                    await history.run(history.baseline(step.file))
+        results = tuple(
+            StepResult(s.version, s.name, s.file.kind, "baseline", 0, 0) for s in plan.steps
+        )
+        return RunResult(self.name, plan, applied=results)
 
     async def history(self) -> tuple[AppliedRow, ...]:
         """The rows of the tracking table, oldest first (reads no migration file)."""
@@ -231,8 +312,8 @@ class Runner:
         url = self.handle.resolve(dev=self.dev)
         return _Context(url=url, files=self.load_files())
 
-    def _history(self, conn: Connection) -> History:
-        return History(conn, schema=self.handle.schema)
+    def _history(self, conn: Connection, table: str = MIGRATIONS_TABLE) -> History:
+        return History(conn, table=table, schema=self.handle.schema)
 
     @asynccontextmanager
     async def _connection(
@@ -316,24 +397,25 @@ class Runner:
                 exists = False
                 history: History | None = None
             else:
-                history = self._history(conn)
+                history = self._history(conn, ctx.table)
                 exists = await history.exists()
                 applied = await history.read() if exists else ()
             plan = make(applied)
             emit(self.sinks, PlanMade(self.name, plan, True))
             if history is None:
-                history = _OfflineHistory(ctx.url, self.handle.schema)
+                history = _OfflineHistory(ctx.url, self.handle.schema, ctx.table)
             sql: list[str] = []
             if not exists and plan.steps:
                 sql.extend(s + ";" for s in history.ddl())
             replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
             for step in plan.steps:
                 sql.append(f"-- {step.action} {step.file.path.name}")
-                section, bookkeeping = self._step_sql(history, step, replace, 0)
+                sections, bookkeeping = self._step_sql(history, step, replace, 0)
                 transactional = not step.file.no_transaction
                 if transactional:
                     sql.append("BEGIN;")
-                sql.extend(s.text + ";" for s in section.statements)
+                for section in sections:
+                    sql.extend(s.text + ";" for s in section.statements)
                 sql.append(bookkeeping.rendered + ";")
                 if transactional:
                     sql.append("COMMIT;")
@@ -341,12 +423,17 @@ class Runner:
 
     def _step_sql(
         self, history: History, step: Step, replace: dict[str, str], duration_ms: int
-    ) -> tuple[Section, Bookkeeping]:
+    ) -> tuple[tuple[Section, ...], Bookkeeping]:
+        """The sections a step runs, in order, and the bookkeeping statement after them."""
         f = step.file
         if step.action == "rollback":
             assert f.rollback is not None
-            return f.rollback, history.remove(f)
-        return f.upgrade, history.record(f, duration_ms, replace_name=replace.get(f.key))
+            return (f.rollback,), history.remove(f)
+        if step.action == "reseed":
+            # A changed seed: undo the old version with its rollback, then apply the new one.
+            undo = (f.rollback,) if f.rollback is not None else ()
+            return (*undo, f.upgrade), history.rerecord(f, duration_ms)
+        return (f.upgrade,), history.record(f, duration_ms, replace_name=replace.get(f.key))
 
     async def _run(self, ctx: _Context, make: _PlanMaker, direction: str) -> RunResult:
         started = time.monotonic()
@@ -363,7 +450,7 @@ class Runner:
                 self._connection(ctx, migrating=True) as conn,
             ):
                 assert conn is not None
-                history = self._history(conn)
+                history = self._history(conn, ctx.table)
                 await history.ensure()
                 applied = applied_rows = await history.read()
                 plan = make(applied)
@@ -405,8 +492,8 @@ class Runner:
         replace: dict[str, str],
     ) -> StepResult:
         f = step.file
-        section = f.rollback if step.action == "rollback" else f.upgrade
-        assert section is not None
+        sections, _ = self._step_sql(history, step, replace, 0)
+        section = sections[0]
         transactional = not f.no_transaction
         t0 = time.monotonic()
         try:
@@ -414,14 +501,18 @@ class Runner:
                 async with conn.transaction():
                     for lock in locks:
                         await lock.guard(conn)
-                    await conn.run_statements(section.text, section.statements, transactional=True)
+                    for section in sections:
+                        await conn.run_statements(
+                            section.text, section.statements, transactional=True
+                        )
                     duration_ms = int((time.monotonic() - t0) * 1000)
                     _, bookkeeping = self._step_sql(history, step, replace, duration_ms)
                     await history.run(bookkeeping)
             else:
                 for lock in locks:
                     await lock.guard(conn)
-                await conn.run_statements(section.text, section.statements, transactional=False)
+                for section in sections:
+                    await conn.run_statements(section.text, section.statements, transactional=False)
                 duration_ms = int((time.monotonic() - t0) * 1000)
                 _, bookkeeping = self._step_sql(history, step, replace, duration_ms)
                 async with conn.transaction():
@@ -439,14 +530,14 @@ class Runner:
             kind=f.kind,
             action=step.action,
             duration_ms=max(duration_ms, int((time.monotonic() - t0) * 1000)),
-            statements=len(section.statements),
+            statements=sum(len(s.statements) for s in sections),
         )
 
 
 class _OfflineHistory(History):
     """History rendering for a dry run against a SQLite file that does not exist yet."""
 
-    def __init__(self, url: ResolvedURL, schema: str | None) -> None:
+    def __init__(self, url: ResolvedURL, schema: str | None, table: str) -> None:
         class _Params:
             dialect = url.dialect
 
@@ -454,7 +545,7 @@ class _OfflineHistory(History):
             def param(index: int) -> str:
                 return "?" if url.dialect == "sqlite" else f"${index}"
 
-        super().__init__(_Params(), schema=schema)  # type: ignore[arg-type]
+        super().__init__(_Params(), table=table, schema=schema)  # type: ignore[arg-type]
 
 
 def _since(t0: float) -> float:

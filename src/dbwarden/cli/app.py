@@ -828,6 +828,84 @@ def repair(
             typer.echo("\n".join(s + ";" for s in result.sql))
 
 
+# --- seed / baseline ---------------------------------------------------------------------
+
+
+@app.command()
+def seed(
+    database: DatabaseOpt = None,
+    rerun_changed: Annotated[
+        bool,
+        typer.Option(
+            "--rerun-changed",
+            help="Re-apply seeds edited since they ran (their rollback first).",
+        ),
+    ] = False,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            metavar="NAME",
+            help="The environment for `-- dbwarden: env=...` seeds (default: $ENVIRONMENT).",
+        ),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    json_output: JsonOpt = False,
+    dev: DevOpt = False,
+    redis_url: RedisOpt = None,
+) -> None:
+    """Apply pending seeds (seeds/<database>/), after the migrations.
+
+    Each seed runs in one transaction with its row in dbwarden_seeds. A seed edited since
+    it ran is reported, and re-applied only with --rerun-changed.
+
+    \b
+    JSON (--json): as `dbwarden migrate --json`, with plan.direction "seed".
+    """
+    with _guard(json_output=json_output):
+        _configure()
+        handle = _handle(database)
+        runner = _runner(handle, dev, redis_url)
+        started = time.monotonic()
+        with _reporting(runner, enabled=not json_output and not dry_run):
+            result = _run(
+                lambda: runner.seed(
+                    rerun_changed=rerun_changed,
+                    dry_run=dry_run,
+                    environment=env.lower() if env else None,
+                )
+            )
+        _show_run(result, handle, dev=dev, json_output=json_output, started=started)
+
+
+@app.command()
+def baseline(
+    version: Annotated[
+        str,
+        typer.Option(
+            "--version",
+            metavar="N",
+            help="Record every migration up to N as applied, without running it.",
+        ),
+    ],
+    database: DatabaseOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Adopt an existing database: record the migrations up to --version N as applied
+    without running them (the database already has that schema). Refused once the
+    database has any history.
+
+    \b
+    JSON (--json): as `dbwarden migrate --json`, with plan.direction "baseline".
+    """
+    with _guard(json_output=json_output):
+        _configure()
+        handle = _handle(database)
+        started = time.monotonic()
+        result = _run(lambda: handle.runner.baseline(version))
+        _show_run(result, handle, dev=False, json_output=json_output, started=started)
+
+
 # --- lock --------------------------------------------------------------------------------
 
 

@@ -288,6 +288,7 @@ def row_json(row: AppliedRow) -> JSONDoc:
         "duration_ms": row.duration_ms,
         "applied_by": row.applied_by,
         "dbwarden_version": row.dbwarden_version,
+        "baselined": row.baselined,
     }
 
 
@@ -331,6 +332,12 @@ def status_json(status: Status) -> JSONDoc:
         "ahead": [row_json(r) for r in status.ahead],
         "lock_holder": holder_json(status.lock_holder),
         "errors": list(status.errors),
+        "seeds": {
+            "version": status.seed_version,
+            "applied_count": status.seeds_applied,
+            "pending": [file_json(f) for f in status.seeds_pending],
+            "changed": [_mismatch_json(m) for m in status.seeds_changed],
+        },
     }
 
 
@@ -340,7 +347,12 @@ def history_json(database: str, rows: Sequence[AppliedRow]) -> JSONDoc:
 
 # --- progress ----------------------------------------------------------------------------
 
-_VERBS = {"apply": "applied", "reapply": "reapplied", "rollback": "rolled back"}
+_VERBS = {
+    "apply": "applied",
+    "reapply": "reapplied",
+    "reseed": "re-seeded",
+    "rollback": "rolled back",
+}
 PROGRESS_THRESHOLD = 5
 
 
@@ -473,6 +485,17 @@ def run_summary(result: RunResult, *, elapsed_s: float, prefix: bool = False) ->
         after = f", now at version {plan.target_version}" if plan.target_version else ""
         echo(f"{label}rolled back {n} {noun}{after} ({total_ms} ms)", fg="green")
         return
+    if plan.direction == "seed":
+        noun = "seed" if n == 1 else "seeds"
+        echo(f"{label}applied {n} {noun} ({total_ms} ms)", fg="green")
+        return
+    if plan.direction == "baseline":
+        echo(
+            f"{label}recorded {n} migration(s) up to version {plan.target_version} as applied "
+            "(baseline: nothing was run)",
+            fg="green",
+        )
+        return
     versions = [int(r.version) for r in result.applied if r.version is not None]
     current = [int(plan.current_version)] if plan.current_version else []
     now = max(versions + current, default=None)
@@ -522,13 +545,13 @@ def status_table(statuses: Sequence[Status | tuple[str, BaseException]], *, mask
     table = Table(title="dbwarden status", title_justify="left", show_lines=True)
     for column in ("database", "url", "state", "current", "applied", "pending"):
         table.add_column(column, overflow="fold")
-    for column in ("mismatches", "missing", "ahead", "lock"):
+    for column in ("mismatches", "missing", "ahead", "lock", "seeds"):
         table.add_column(column, overflow="fold")
     errors: list[Text] = []
     for entry in statuses:
         if isinstance(entry, tuple):
             name, exc = entry
-            table.add_row(name, "", Text("error", style="bold red"), *([""] * 7))
+            table.add_row(name, "", Text("error", style="bold red"), *([""] * 8))
             errors.append(Text(f"{name}: {mask(str(exc))}", style="red"))
             continue
         s = entry
@@ -548,6 +571,7 @@ def status_table(statuses: Sequence[Status | tuple[str, BaseException]], *, mask
             Text(_clip([r.name for r in s.missing]) or "-", style="red" if s.missing else ""),
             Text(_clip([r.name for r in s.ahead]) or "-", style="cyan" if s.ahead else ""),
             s.lock_holder.describe() if s.lock_holder is not None else "free",
+            _seeds_cell(s),
         )
         for message in s.errors:
             errors.append(Text(f"{s.database}: {message}", style="red"))
@@ -563,6 +587,20 @@ def status_table(statuses: Sequence[Status | tuple[str, BaseException]], *, mask
     con.print(table)
     for line in errors:
         con.print(line)
+
+
+def _seeds_cell(s: Status) -> Any:
+    from rich.text import Text
+
+    if not s.seeds_applied and not s.seeds_pending:
+        return Text("-")
+    parts = [f"at {s.seed_version}" if s.seed_version else "none applied"]
+    if s.seeds_pending:
+        parts.append(f"{len(s.seeds_pending)} pending")
+    if s.seeds_changed:
+        parts.append(f"{len(s.seeds_changed)} changed")
+    style = "red" if s.seeds_changed else "yellow" if s.seeds_pending else ""
+    return Text(", ".join(parts), style=style)
 
 
 def history_table(database: str, rows: Sequence[AppliedRow]) -> None:
@@ -584,7 +622,7 @@ def history_table(database: str, rows: Sequence[AppliedRow]) -> None:
             r.kind.value,
             r.applied_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             str(r.duration_ms),
-            r.applied_by,
+            f"{r.applied_by.removeprefix('baseline:')} (baseline)" if r.baselined else r.applied_by,
             r.checksum[:19],
         )
     console().print(table)

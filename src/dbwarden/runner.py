@@ -442,31 +442,44 @@ class Runner:
         failed = False
         plan: Plan | None = None
         try:
-            # The lock is taken before the migration connection opens and released after
-            # it closes: while a run holds the lock, any other migrating session on this
-            # database belongs to a dead run (see AdvisoryLock._reap_orphans).
-            async with (
-                self._locks(ctx, dry_run=False) as locks,
-                self._connection(ctx, migrating=True) as conn,
-            ):
+            async with self._connection(ctx) as conn:
                 assert conn is not None
                 history = self._history(conn, ctx.table)
-                await history.ensure()
-                applied = applied_rows = await history.read()
-                plan = make(applied)
-                emit(self.sinks, PlanMade(self.name, plan, False))
-                replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
-                total = len(plan.steps)
-                for index, step in enumerate(plan.steps, start=1):
-                    emit(self.sinks, StepStarted(self.name, step, index, total))
-                    t0 = time.monotonic()
+                # Plan before locking: when nothing is pending there is nothing to lock for
+                # (history only grows under the lock), and a no-op run, the common case at
+                # every deploy, takes no lock at all.
+                if await history.exists():
+                    applied_rows = await history.read()
+                    plan = make(applied_rows)
+                    if not plan.steps:
+                        emit(self.sinks, PlanMade(self.name, plan, False))
+                        return RunResult(self.name, plan)
+                async with self._locks(ctx, dry_run=False) as locks:
                     try:
-                        result = await self._execute(conn, history, locks, step, replace)
-                    except DBWardenError as exc:
-                        emit(self.sinks, StepFailed(self.name, step, exc, _since(t0)))
-                        raise
-                    results.append(result)
-                    emit(self.sinks, StepApplied(self.name, step, index, total, _since(t0)))
+                        await self._mark_migrating(conn)
+                        await history.ensure()
+                        applied = applied_rows = await history.read()
+                        plan = make(applied)
+                        emit(self.sinks, PlanMade(self.name, plan, False))
+                        replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
+                        total = len(plan.steps)
+                        for index, step in enumerate(plan.steps, start=1):
+                            emit(self.sinks, StepStarted(self.name, step, index, total))
+                            t0 = time.monotonic()
+                            try:
+                                result = await self._execute(conn, history, locks, step, replace)
+                            except DBWardenError as exc:
+                                emit(self.sinks, StepFailed(self.name, step, exc, _since(t0)))
+                                raise
+                            results.append(result)
+                            emit(self.sinks, StepApplied(self.name, step, index, total, _since(t0)))
+                    finally:
+                        # Closed before the lock is released: while a run holds the lock, any
+                        # other migrating session on this database belongs to a dead run
+                        # (see AdvisoryLock._reap_orphans).
+                        if self.connection is None:
+                            with anyio.CancelScope(shield=True):
+                                await conn.aclose()
             return RunResult(self.name, plan, applied=tuple(results))
         except BaseException:
             failed = True
@@ -482,6 +495,12 @@ class Runner:
                 self.sinks,
                 RunFinished(self.name, direction, len(results), failed, _since(started), current),
             )
+
+    async def _mark_migrating(self, conn: Connection) -> None:
+        """Name the connection as a migrating session (PostgreSQL), now that the lock is ours."""
+        rename = getattr(conn, "set_application_name", None)
+        if rename is not None and self.connection is None:
+            await rename(migration_application_name(self.name))
 
     async def _execute(
         self,

@@ -138,6 +138,8 @@ class PostgresConnection:
         return bool(value)
 
     async def aclose(self) -> None:
+        if self.raw.is_closed():
+            return
         try:
             await self.raw.close(timeout=5)
         except Exception:
@@ -145,6 +147,9 @@ class PostgresConnection:
 
     def terminate(self) -> None:
         self.raw.terminate()
+
+    async def set_application_name(self, name: str) -> None:
+        await self.raw.execute(f"SET application_name = '{name[:63].replace(chr(39), '')}'")
 
 
 def _position(exc: BaseException) -> int | None:

@@ -32,7 +32,7 @@ class SQLiteConnection:
     def __init__(self, raw: Any, path: str) -> None:
         self.raw = raw
         self.path = path
-        self._depth = 0
+        self._closed = False
 
     @classmethod
     async def open(cls, path: str, *, timeout: float, read_only: bool = False) -> SQLiteConnection:
@@ -55,9 +55,10 @@ class SQLiteConnection:
         return "?"
 
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        # The cursor is not closed explicitly: that would cost a second trip to aiosqlite's
+        # worker thread per statement, and sqlite3 finalises it when it is dropped.
         cursor = await self.raw.execute(sql, tuple(params))
         count: int = cursor.rowcount
-        await cursor.close()
         return count
 
     async def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
@@ -69,8 +70,7 @@ class SQLiteConnection:
     ) -> None:
         for ran, statement in enumerate(statements):
             try:
-                cursor = await self.raw.execute(statement.text)
-                await cursor.close()
+                await self.raw.execute(statement.text)
             except sqlite3.Error as exc:
                 raise StatementError(str(exc), statement=statement, ran=ran) from None
 
@@ -99,4 +99,6 @@ class SQLiteConnection:
         return bool(rows)
 
     async def aclose(self) -> None:
-        await self.raw.close()
+        if not self._closed:
+            self._closed = True
+            await self.raw.close()

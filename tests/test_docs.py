@@ -37,6 +37,7 @@ TESTED = {
     "quickstart.py",
     "redis_lock.py",
     "rollback.py",
+    "seeds.py",
     "sessions.py",
     "urls.py",
     "verify.py",
@@ -323,3 +324,12 @@ def test_cli_commands_in_docs_exist() -> None:
         assert len(path) > 1 or args == ["--help"], f"{page}: no command in {args}"
         seen += 1
     assert seen > 20
+
+
+@pytest.mark.anyio
+async def test_seeds(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    await run_main("seeds.py")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("applied [] warnings ['0001_demo_authors.sql: skipped")
+    assert out[1] == "applied ['0001_demo_authors']"
+    assert out[2] == "seed version 1 pending 0"

@@ -12,6 +12,13 @@ from .sql import Dialect
 
 __all__ = ["load_directory"]
 
+# Parsed files by path, dialect and exact content: databases sharing one migrations directory
+# (hundreds of tenants migrated by ``upgrade_all``) share one immutable ``MigrationFile`` per
+# file instead of parsing and keeping a copy each. Keyed by the bytes, never by mtime, so an
+# edited file is always parsed again. The database name matters only to ``<db>__`` names.
+_parsed: dict[tuple[str, Dialect, str | None, bytes], MigrationFile] = {}
+_PARSED_MAX = 4096
+
 
 def load_directory(
     directory: Path,
@@ -47,8 +54,14 @@ def load_directory(
         path = Path(entry.path)
         with open(path, "rb") as fh:
             data = fh.read()
-        text = decode(data, path)
-        files.append(parse_text(text, path, dialect, database=database))
+        key = (entry.path, dialect, database if "__" in entry.name else None, data)
+        parsed = _parsed.get(key)
+        if parsed is None:
+            parsed = parse_text(decode(data, path), path, dialect, database=database)
+            if len(_parsed) >= _PARSED_MAX:
+                _parsed.clear()
+            _parsed[key] = parsed
+        files.append(parsed)
 
     _check_duplicates(files)
     files.sort(key=lambda f: f.sort_key)

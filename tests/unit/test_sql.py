@@ -1253,7 +1253,10 @@ def comment(dialect: Dialect, kinds: tuple[int, ...] = (0, 1, 2)) -> st.SearchSt
     def build(kind: int, text: str) -> str:
         if kind == 0:
             return "--" + text + "\n"
-        flat = text.replace("*/", "").replace("/*", "").strip("*/")
+        flat = text
+        while "*/" in flat or "/*" in flat:  # one removal can create another opener/closer
+            flat = flat.replace("*/", "").replace("/*", "")
+        flat = flat.strip("*/")
         if kind == 1 or dialect != "postgresql":
             return f"/*{flat}*/"
         return f"/* {flat} /*{flat};*/ ; */"

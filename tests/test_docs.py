@@ -32,8 +32,16 @@ TESTED = {
     "all_databases.py",
     "app_connection.py",
     "deploy.py",
+    # the drafting page's examples run in tests/draft/test_draft_docs.py
+    "draft_check.py",
+    "draft_preview.py",
     "dry_run.py",
     "events.py",
+    # the FastAPI page's examples run in tests/fastapi_integration/test_fastapi_docs.py
+    "fastapi_lifespan.py",
+    "fastapi_metrics.py",
+    "fastapi_routers.py",
+    "fastapi_sessions.py",
     "quickstart.py",
     "redis_lock.py",
     "rollback.py",

@@ -2,28 +2,32 @@
 
     DBWardenError
     ├── ConfigError                 bad configuration: unknown database, bad URL, bad option
+    │   └── ModelImportError        a module of ``model_paths`` that does not import (module)
     ├── MigrationFileError          a migration or seed file is malformed (path, line)
     │   ├── InvalidNameError        a ``.sql`` file whose name is not a migration name
     │   ├── DuplicateVersionError   two files with one version
     │   ├── MarkerError             missing ``-- upgrade`` / ``-- rollback``, unknown directive
     │   ├── EmptySectionError       an upgrade section with no SQL in it
     │   ├── EncodingError           a file that is not UTF-8
-    │   └── SQLSyntaxError          unterminated string, identifier, comment or dollar quote
+    │   ├── SQLSyntaxError          unterminated string, identifier, comment or dollar quote
+    │   └── TranslationError        dev mode: a statement that cannot run on SQLite
     ├── PlanError                   files and history disagree, or an option cannot be met
     │   ├── ChecksumMismatchError   an applied file was edited
     │   ├── MissingFileError        an applied version has no file (below the highest file)
     │   ├── OutOfOrderError         a pending version below the highest applied one
     │   ├── IrreversibleError       a rollback would cross an irreversible migration
     │   ├── UnknownVersionError     ``--to`` names a version that does not exist
-    │   └── TransactionError        a statement that cannot run in a transaction, no directive
+    │   ├── TransactionError        a statement that cannot run in a transaction, no directive
+    │   └── SquashError             ``dbwarden squash`` cannot replace the files asked for
     ├── MigrationFailedError        the database rejected a statement (path, line, statement)
     ├── DatabaseUnavailableError    the database could not be reached
+    ├── DraftError                  models that cannot be drafted: no tables, a bad --rename
     └── LockError
         ├── LockTimeoutError        another run held the lock for the whole timeout (holder)
         └── LockLostError           the lock expired or was taken while a run held it
 
 Exit codes used by the CLI: ``MigrationFailedError`` and ``DatabaseUnavailableError`` → 1,
-``ConfigError``, ``MigrationFileError`` and ``PlanError`` → 2, ``LockError`` → 3.
+``ConfigError``, ``MigrationFileError``, ``PlanError`` and ``DraftError`` → 2, ``LockError`` → 3.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ __all__ = [
     "ConfigError",
     "DBWardenError",
     "DatabaseUnavailableError",
+    "DraftError",
     "DuplicateVersionError",
     "EmptySectionError",
     "EncodingError",
@@ -50,10 +55,13 @@ __all__ = [
     "MigrationFailedError",
     "MigrationFileError",
     "MissingFileError",
+    "ModelImportError",
     "OutOfOrderError",
     "PlanError",
     "SQLSyntaxError",
+    "SquashError",
     "TransactionError",
+    "TranslationError",
     "UnknownVersionError",
 ]
 
@@ -69,6 +77,17 @@ class ConfigError(DBWardenError):
     a config file that cannot be found or imported, an option out of range."""
 
     exit_code = 2
+
+
+class ModelImportError(ConfigError):
+    """Raised by drafting (``make-migrations``, ``check``) when a module named in
+    ``model_paths`` raises on import; ``module`` is its dotted path, ``original`` what it
+    raised (``--debug`` shows its traceback)."""
+
+    def __init__(self, message: str, *, module: str, original: BaseException | None = None) -> None:
+        self.module = module
+        self.original = original
+        super().__init__(message)
 
 
 class MigrationFileError(DBWardenError):
@@ -124,6 +143,12 @@ class EncodingError(MigrationFileError):
 class SQLSyntaxError(MigrationFileError):
     """Raised by the statement splitter: an unterminated string, quoted identifier,
     block comment or dollar quote. ``line`` is where the unterminated token starts."""
+
+
+class TranslationError(MigrationFileError):
+    """Raised in dev mode (``dbwarden.translate``) when a statement written for PostgreSQL
+    cannot run on the SQLite dev database and its file is not marked
+    ``-- dbwarden: postgres-only``. ``line`` is the statement's line in the file."""
 
 
 class PlanError(DBWardenError):
@@ -185,6 +210,13 @@ class TransactionError(PlanError):
         self.line = line
 
 
+class SquashError(PlanError):
+    """Raised by ``dbwarden squash`` (``dbwarden.squash``) when the files up to the version
+    asked for cannot be replaced by one file: the version is already a squash, a file in the
+    range runs without a transaction, or the schema holds objects a squash cannot re-create
+    (functions, triggers on PostgreSQL, ...). ``path`` names the file concerned, if one is."""
+
+
 class MigrationFailedError(DBWardenError):
     """Raised by the runner when the database rejects a statement.
 
@@ -237,6 +269,14 @@ class DatabaseUnavailableError(DBWardenError):
     """The database could not be reached (refused, unknown host, bad credentials)."""
 
     exit_code = 1
+
+
+class DraftError(DBWardenError):
+    """Raised by drafting when the models cannot become a migration: no model paths or no
+    tables, a table outside the default schema, models the database cannot create, a
+    ``--rename`` that matches nothing. Nothing is written."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True, slots=True)

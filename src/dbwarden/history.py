@@ -232,7 +232,13 @@ class History:
         )
 
     def remove(self, file: MigrationFile) -> Bookkeeping:
-        """The statement deleting ``file``'s row (rollback)."""
+        """The statement deleting ``file``'s row (rollback). A squash file's rollback also
+        deletes the rows of the files it replaced, in a database that ran those."""
+        if file.squashes:
+            marks = ", ".join(f"{{{i}}}" for i in range(len(file.squashes)))
+            return self._statement(
+                f"DELETE FROM {self.table} WHERE version IN ({marks})", file.squashes
+            )
         return self._statement(f"DELETE FROM {self.table} WHERE version = {{0}}", (file.version,))
 
     def repair(self, version: str | None, name: str, file: MigrationFile) -> Bookkeeping:

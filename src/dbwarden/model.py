@@ -38,12 +38,16 @@ class Section:
 
     ``text`` is the section body as written (markers excluded); ``first_line`` the file line
     of its first character, so a statement's line in ``text`` maps back to the file.
+    In dev mode a section translated to SQLite holds the translated ``text`` and
+    ``statements`` (each keeping its line in the file), the ``checksum`` of the section as
+    written, and ``warnings`` about the statements it left out.
     """
 
     text: str
     first_line: int
     checksum: str
     statements: tuple[Statement, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,15 @@ class MigrationFile:
     def key(self) -> str:
         """What identifies the file in history: its version, or the slug of a repeatable."""
         return self.version if self.version is not None else self.slug
+
+    @property
+    def squashes(self) -> tuple[str, ...]:
+        """The versions a squash file replaces (``-- dbwarden: squashes=1-12``), in order,
+        its own version last; ``()`` for any other file."""
+        for directive in self.directives:
+            if directive.startswith("squashes="):
+                return expand_versions(directive.removeprefix("squashes="))
+        return ()
 
     @property
     def sort_key(self) -> tuple[int, int, str]:
@@ -108,6 +121,15 @@ class AppliedRow:
 
 
 BASELINE_PREFIX = "baseline:"
+
+
+def expand_versions(spec: str) -> tuple[str, ...]:
+    """``"1-3,7"`` → ``("1", "2", "3", "7")``: the versions of a (normalised) ``squashes=``."""
+    versions: list[str] = []
+    for item in spec.split(","):
+        low, _, high = item.partition("-")
+        versions.extend(str(v) for v in range(int(low), int(high or low) + 1))
+    return tuple(versions)
 
 
 def _repeatable_slug(name: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from .checksum import checksum
@@ -31,7 +32,17 @@ _MARKER = re.compile(r"^[ \t]*--[ \t]*(?P<which>upgrade|rollback)[ \t]*$", re.IG
 _DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*dbwarden[ \t]*:(?P<body>.*)$", re.IGNORECASE)
 _COMMENT_OR_BLANK = re.compile(r"^[ \t]*(?:--.*)?$")
 
-KNOWN_DIRECTIVES = ("no-transaction", "irreversible", "postgres-only", "env=<names>")
+KNOWN_DIRECTIVES = (
+    "no-transaction",
+    "irreversible",
+    "postgres-only",
+    "env=<names>",
+    "squashes=<versions>",
+)
+# A squash file lists the versions it replaces; a range a-b stands for every version from a
+# to b, so that ranges stay small enough to expand.
+_SQUASH_ITEM = re.compile(r"^(?P<low>[0-9]+)(?:-(?P<high>[0-9]+))?$")
+MAX_SQUASHED = 100_000
 KNOWN_ENVIRONMENTS = frozenset({"development", "dev", "test", "testing", "staging", "production"})
 
 
@@ -141,7 +152,16 @@ def parse_text(
                     path=path,
                     line=i + 1,
                 )
-            directives.extend(_parse_directive(directive["body"], path, i + 1))
+            found = _parse_directive(directive["body"], path, i + 1, version=name.version)
+            if any(d.startswith("squashes=") for d in found) and any(
+                d.startswith("squashes=") for d in directives
+            ):
+                raise MarkerError(
+                    "a second `squashes=` directive; list every squashed version in one",
+                    path=path,
+                    line=i + 1,
+                )
+            directives.extend(found)
             continue
         if upgrade_at is None and not _COMMENT_OR_BLANK.match(line):
             raise MarkerError(
@@ -161,6 +181,13 @@ def parse_text(
 
     irreversible = "irreversible" in directives
     no_transaction = "no-transaction" in directives
+    if no_transaction and any(d.startswith("squashes=") for d in directives):
+        raise MarkerError(
+            "a squash file runs in one transaction; remove `no-transaction` "
+            "(or the `squashes=` directive)",
+            path=path,
+            line=upgrade_at + 1,
+        )
     up_end = rollback_at if rollback_at is not None else len(lines)
     upgrade = _section(lines, upgrade_at + 1, up_end, path, dialect)
     if not upgrade.statements:
@@ -208,7 +235,7 @@ def _section(lines: list[str], start: int, end: int, path: Path, dialect: Dialec
     return Section(text=text, first_line=start + 1, checksum=checksum(text), statements=statements)
 
 
-def _parse_directive(body: str, path: Path, line: int) -> list[str]:
+def _parse_directive(body: str, path: Path, line: int, *, version: str | None = None) -> list[str]:
     found: list[str] = []
     for raw in body.split():
         word = raw.strip().rstrip(",").lower()
@@ -227,6 +254,8 @@ def _parse_directive(body: str, path: Path, line: int) -> list[str]:
                     line=line,
                 )
             found.append("env=" + ",".join(names))
+        elif word.startswith("squashes="):
+            found.append("squashes=" + _squashes(word[9:], version, path, line))
         else:
             raise MarkerError(
                 f"unknown directive {raw.strip()!r}; known directives: "
@@ -241,3 +270,41 @@ def _parse_directive(body: str, path: Path, line: int) -> list[str]:
             line=line,
         )
     return found
+
+
+def _squashes(spec: str, version: str | None, path: Path, line: int) -> str:
+    """Check a ``squashes=`` list (``1-12`` or ``1-3,7,12``) and normalise it: ranges in
+    order, without leading zeros. The file's own version must be the highest one."""
+
+    def fail(message: str) -> MarkerError:
+        return MarkerError(
+            f"`squashes={spec}`: {message}; write the versions the file replaces, e.g. "
+            "`squashes=1-12` or `squashes=1-3,7,12`",
+            path=path,
+            line=line,
+        )
+
+    if version is None:
+        raise fail("only a versioned migration can squash others")
+    ranges: list[tuple[int, int]] = []
+    for item in spec.split(","):
+        m = _SQUASH_ITEM.match(item)
+        if m is None:
+            raise fail(f"{item!r} is not a version or a range a-b")
+        low = int(m["low"])
+        high = int(m["high"]) if m["high"] is not None else low
+        if high < low:
+            raise fail(f"the range {item} goes backwards")
+        ranges.append((low, high))
+    ranges.sort()
+    for (_, high), (low, _) in pairwise(ranges):
+        if low <= high:
+            raise fail("the ranges overlap")
+    if sum(high - low + 1 for low, high in ranges) > MAX_SQUASHED:
+        raise fail(f"more than {MAX_SQUASHED} versions; list them (1,5,20261122) instead")
+    if ranges[-1][1] != int(version):
+        raise fail(
+            f"the file's own version ({version}) must be the highest version it squashes "
+            f"({ranges[-1][1]}); rename the file or fix the list"
+        )
+    return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in ranges)

@@ -18,7 +18,7 @@ from .errors import (
     TransactionError,
     UnknownVersionError,
 )
-from .model import AppliedRow, Kind, MigrationFile, Mismatch, Plan, Step
+from .model import AppliedRow, Kind, MigrationFile, Mismatch, Plan, Section, Step
 from .sql import Dialect, non_transactional
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "plan_rollback",
     "plan_seed",
     "plan_upgrade",
+    "squashed_history",
 ]
 
 
@@ -65,8 +66,78 @@ def normalise_version(version: str | int) -> str:
     return str(int(text))
 
 
+def squashed_history(
+    files: Sequence[MigrationFile], applied: Sequence[AppliedRow]
+) -> tuple[AppliedRow, ...]:
+    """History as the files see it after a squash (``-- dbwarden: squashes=1-12``).
+
+    A database that ran the squash file has its row (version N, the squash's name): nothing
+    changes. A database that ran the old files has their rows: when it reached the squash's
+    own version N, those rows stand for one row of the squash file (so the squash counts as
+    applied, its checksum is not compared with theirs, and none of them is "missing"); when
+    it applied only some of them, no plan can run: the versions it lacks are gone."""
+    rows = tuple(applied)
+    for squash in files:
+        covered = set(squash.squashes)
+        if not covered:
+            continue
+        inside = [r for r in rows if r.kind is Kind.VERSIONED and r.version in covered]
+        if not inside:
+            continue
+        own = [
+            r
+            for r in inside
+            if r.version == squash.version
+            and (r.name == squash.name or r.checksum == squash.checksum)
+        ]
+        if own:
+            continue  # applied through the squash file itself
+        top = next((r for r in inside if r.version == squash.version), None)
+        if top is None:
+            done = sorted((r.version for r in inside if r.version is not None), key=int)
+            raise PlanError(
+                f"this database applied version(s) {', '.join(done)} of the migrations that "
+                f"{squash.path.name} squashes (versions {_spans(squash.squashes)}), but not "
+                f"version {squash.version}; migrate it to version {squash.version} with a "
+                "release from before the squash (its files are in the squashed/ directory and "
+                "in version control), then with this one",
+                version=squash.version,
+                path=squash.path,
+            )
+        merged = AppliedRow(
+            version=squash.version,
+            name=squash.name,
+            kind=Kind.VERSIONED,
+            checksum=squash.checksum,
+            rollback_checksum=squash.rollback_checksum,
+            applied_at=top.applied_at,
+            duration_ms=sum(r.duration_ms for r in inside),
+            applied_by=top.applied_by,
+            dbwarden_version=top.dbwarden_version,
+        )
+        rows = tuple(merged if r is top else r for r in rows if r is top or r not in inside)
+    return rows
+
+
+def _spans(versions: Sequence[str]) -> str:
+    """``("1", "2", "3", "7")`` → ``"1-3, 7"``."""
+    spans: list[list[int]] = []
+    for v in sorted(int(v) for v in versions):
+        if spans and v == spans[-1][1] + 1:
+            spans[-1][1] = v
+        else:
+            spans.append([v, v])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _squashed_into(files: Sequence[MigrationFile], version: str) -> MigrationFile | None:
+    """The squash file that replaced ``version``, if one did."""
+    return next((f for f in files if version in f.squashes and f.version != version), None)
+
+
 def analyse(files: Sequence[MigrationFile], applied: Sequence[AppliedRow]) -> Analysis:
     files = sorted(files, key=lambda f: f.sort_key)
+    applied = squashed_history(files, applied)
     versioned = {f.version: f for f in files if f.kind is Kind.VERSIONED}
     applied_versioned = {r.version: r for r in applied if r.kind is Kind.VERSIONED}
     applied_repeatable = {r.key: r for r in applied if r.kind is not Kind.VERSIONED}
@@ -154,6 +225,13 @@ def plan_upgrade(
     known = {f.version for f in files if f.kind is Kind.VERSIONED}
 
     if target_version is not None:
+        squash = _squashed_into(files, target_version)
+        if squash is not None:
+            raise UnknownVersionError(
+                f"version {target_version} was squashed into {squash.path.name} (versions "
+                f"{_spans(squash.squashes)}); `--to` takes {squash.version} or a later version",
+                version=target_version,
+            )
         if target_version not in known:
             raise UnknownVersionError(
                 f"no migration file has version {target_version}; "
@@ -215,6 +293,7 @@ def plan_upgrade(
         state=state,
         current_version=current,
         target_version=target_version,
+        warnings=_translation_warnings(steps),
     )
 
 
@@ -229,6 +308,7 @@ def plan_rollback(
     ``to`` (``to=0`` rolls back everything). Repeatables are never rolled back."""
     analysis = analyse(files, applied)
     check_history(analysis)
+    applied = squashed_history(files, applied)
     versioned = {f.version: f for f in files if f.kind is Kind.VERSIONED}
     applied_rows = sorted(
         (r for r in applied if r.kind is Kind.VERSIONED), key=lambda r: int(r.version or 0)
@@ -237,6 +317,14 @@ def plan_rollback(
 
     if to is not None:
         to_version = normalise_version(to)
+        squash = _squashed_into(files, to_version)
+        if squash is not None:
+            raise UnknownVersionError(
+                f"version {to_version} was squashed into {squash.path.name} (versions "
+                f"{_spans(squash.squashes)}), which rolls back as a whole; `--to` takes 0 "
+                f"(everything) or {squash.version} or a later version",
+                version=to_version,
+            )
         if to_version != "0" and to_version not in {r.version for r in applied_rows}:
             raise UnknownVersionError(
                 f"version {to_version} is not applied; `--to` takes an applied version "
@@ -279,7 +367,26 @@ def plan_rollback(
         state="pending" if plan_steps else "up_to_date",
         current_version=current,
         target_version=target,
+        warnings=_translation_warnings(plan_steps),
     )
+
+
+def _translation_warnings(steps: Sequence[Step]) -> tuple[str, ...]:
+    """Dev mode: what the translation to SQLite left out of the sections these steps run."""
+    found: list[str] = []
+    for step in steps:
+        f = step.file
+        sections: tuple[Section | None, ...]
+        if step.action == "rollback":
+            sections = (f.rollback,)
+        elif step.action == "reseed":
+            sections = (f.rollback, f.upgrade)
+        else:
+            sections = (f.upgrade,)
+        for section in sections:
+            if section is not None:
+                found.extend(section.warnings)
+    return tuple(found)
 
 
 def _check_transactional(f: MigrationFile, dialect: Dialect) -> None:
@@ -354,7 +461,7 @@ def plan_seed(
         steps=tuple(steps),
         state="pending" if steps else "up_to_date",
         current_version=analysis.current_version,
-        warnings=tuple(warnings),
+        warnings=tuple(warnings) + _translation_warnings(steps),
     )
 
 

@@ -49,6 +49,7 @@ from .plan import (
     plan_seed,
     plan_upgrade,
 )
+from .sql import Dialect
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -111,12 +112,15 @@ class Runner:
         return self.handle.name
 
     def load_files(self) -> tuple[MigrationFile, ...]:
-        """Parse the migration files; raises ``MigrationFileError`` before any connection."""
-        return load_directory(
+        """Parse the migration files; raises ``MigrationFileError`` before any connection.
+        In dev mode on SQLite, PostgreSQL files are translated (``dbwarden.translate``)."""
+        source, target = self._dialects()
+        files = load_directory(
             self.handle.migrations_dir,
-            dialect=self.handle.dialect(dev=self.dev),
+            dialect=source,
             database=self.handle.name,
         )
+        return self._translated(files, source, target)
 
     async def upgrade(
         self,
@@ -205,12 +209,14 @@ class Runner:
 
     def load_seeds(self) -> tuple[MigrationFile, ...]:
         """Parse the seed files (none when the seeds directory does not exist)."""
-        return load_directory(
+        source, target = self._dialects()
+        seeds = load_directory(
             self.handle.seeds_dir,
-            dialect=self.handle.dialect(dev=self.dev),
+            dialect=source,
             database=self.handle.name,
             must_exist=False,
         )
+        return self._translated(seeds, source, target)
 
     async def seed(
         self,
@@ -311,6 +317,26 @@ class Runner:
     def _context(self) -> _Context:
         url = self.handle.resolve(dev=self.dev)
         return _Context(url=url, files=self.load_files())
+
+    def _dialects(self) -> tuple[Dialect, Dialect]:
+        """(the dialect the files are written in, the dialect they run on). They differ in
+        dev mode when production is PostgreSQL and the dev database SQLite."""
+        target = self.handle.dialect(dev=self.dev)
+        if not self.handle.is_dev(self.dev):
+            return target, target
+        from .translate import translates
+
+        source = self.handle.dialect(dev=False)
+        return (source, target) if translates(source, target) else (target, target)
+
+    def _translated(
+        self, files: tuple[MigrationFile, ...], source: Dialect, target: Dialect
+    ) -> tuple[MigrationFile, ...]:
+        if source == target or not files:
+            return files
+        from .translate import cache_dir, translate_files
+
+        return translate_files(files, source, target, cache_dir=cache_dir(self.handle.environ))
 
     def _history(self, conn: Connection, table: str = MIGRATIONS_TABLE) -> History:
         return History(conn, table=table, schema=self.handle.schema)

@@ -315,7 +315,9 @@ async def test_tracking_table_in_a_configured_schema(tmp_path: Path, pg_database
     assert [s.name for s in (await handle.runner.rollback()).applied] == ["0010_posts_body"]
 
 
-async def test_run_finished_reports_the_new_current_version(tmp_path: Path, sqlite_url: str) -> None:
+async def test_run_finished_reports_the_new_current_version(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     from dbwarden.events import RunFinished
 
     handle = write_project(tmp_path, sqlite_url, FILES)

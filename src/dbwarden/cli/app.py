@@ -537,6 +537,8 @@ def _show_run(
     if json_output:
         render.dump_json(render.run_json(result))
     elif result.dry_run:
+        for warning in result.plan.warnings:  # on stderr: stdout stays a valid script
+            render.warn(f"{result.database}: {warning}")
         render.print_sql(result, url=handle.resolve(dev=dev or None).redacted)
     else:
         render.run_summary(result, elapsed_s=time.monotonic() - started)
@@ -594,6 +596,8 @@ def _migrate_all(
             if isinstance(r, DBWardenError):
                 render.print_error(r, debug=_options.debug, mask=mask, database=name)
             elif dry_run:
+                for warning in r.plan.warnings:
+                    render.warn(f"[{name}] {warning}")
                 render.print_sql(r, url=by_name[name].resolve().redacted)
             else:
                 render.run_summary(r, prefix=True, elapsed_s=time.monotonic() - started)
@@ -1035,3 +1039,8 @@ async def _lock_holder(
         return await release_lock(conn, database=handle.name, schema=handle.schema)
     finally:
         await conn.aclose()
+
+
+# Commands kept in modules of their own register themselves on `app` when imported.
+from dbwarden.cli import draft_commands as _draft_commands  # noqa: E402, F401
+from dbwarden.cli import squash_commands as _squash_commands  # noqa: E402, F401

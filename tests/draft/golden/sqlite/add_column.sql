@@ -1,0 +1,7 @@
+-- add_column
+-- drafted by `dbwarden make-migrations` from the models: review it, then `dbwarden migrate`
+-- upgrade
+ALTER TABLE users ADD COLUMN age INTEGER;
+
+-- rollback
+ALTER TABLE users DROP COLUMN age;

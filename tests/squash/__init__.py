@@ -1,0 +1,1 @@
+"""`dbwarden squash` (a package, like the other test directories with a ``conftest``)."""

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from .errors import MigrationFailedError as MigrationFailedError
     from .errors import MigrationFileError as MigrationFileError
     from .errors import PlanError as PlanError
+    from .errors import SquashError as SquashError
+    from .errors import TranslationError as TranslationError
     from .model import AppliedRow as AppliedRow
     from .model import Kind as Kind
     from .model import MigrationFile as MigrationFile
@@ -59,6 +61,8 @@ _HOMES: dict[str, str] = {
     "MigrationFailedError": ".errors",
     "MigrationFileError": ".errors",
     "PlanError": ".errors",
+    "TranslationError": ".errors",
+    "SquashError": ".errors",
     "AppliedRow": ".model",
     "Kind": ".model",
     "MigrationFile": ".model",
@@ -89,8 +93,10 @@ __all__ = [
     "PlanError",
     "RunResult",
     "Runner",
+    "SquashError",
     "Status",
     "Step",
+    "TranslationError",
     "__version__",
     "database_config",
     "databases",

@@ -274,7 +274,8 @@ class DatabaseUnavailableError(DBWardenError):
 class DraftError(DBWardenError):
     """Raised by drafting when the models cannot become a migration: no model paths or no
     tables, a table outside the default schema, models the database cannot create, a
-    ``--rename`` that matches nothing. Nothing is written."""
+    ``--rename`` that matches nothing, existing migrations that do not build on an empty
+    database, no right to create the temporary database. Nothing is written."""
 
     exit_code = 2
 

@@ -66,7 +66,13 @@ def _ddl(dialect: Dialect, table: str, index_prefix: str) -> list[str]:
     ]
 
 
+class SQLExpression(str):
+    """A value the database computes (``now()``), inlined as is by ``_literal``."""
+
+
 def _literal(value: object) -> str:
+    if isinstance(value, SQLExpression):
+        return str(value)
     if value is None:
         return "NULL"
     if isinstance(value, int | float):
@@ -157,7 +163,11 @@ class History:
         return Bookkeeping(sql, params, rendered)
 
     def record(
-        self, file: MigrationFile, duration_ms: int, *, replace_name: str | None = None
+        self,
+        file: MigrationFile,
+        duration_ms: int | SQLExpression,
+        *,
+        replace_name: str | None = None,
     ) -> Bookkeeping:
         """The statement recording ``file`` as applied. ``replace_name``: the history name
         of a repeatable that ran before, whose row is updated in place."""
@@ -195,7 +205,7 @@ class History:
             ),
         )
 
-    def rerecord(self, file: MigrationFile, duration_ms: int) -> Bookkeeping:
+    def rerecord(self, file: MigrationFile, duration_ms: int | SQLExpression) -> Bookkeeping:
         """The statement updating a re-applied versioned file's row (a changed seed)."""
         return self._statement(
             f"UPDATE {self.table} SET name = {{0}}, checksum = {{1}}, rollback_checksum = {{2}}, "

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import MigrationFailedError, SquashError, UnknownVersionError
+from .errors import DraftError, MigrationFailedError, SquashError, UnknownVersionError
 from .model import Kind, MigrationFile
 from .parse import parse_text
 from .plan import normalise_version
@@ -258,6 +258,11 @@ async def _build(
             )
         except MigrationFailedError as exc:
             raise _relocated(exc, handle.migrations_dir) from None
+        except DraftError as exc:
+            # Drafting wraps the runner's failure; point at the real file, not the copy.
+            if isinstance(exc.__cause__, MigrationFailedError):
+                raise _relocated(exc.__cause__, handle.migrations_dir) from None
+            raise
         after = await _inventory(conn)
         ours = {f"schema {handle.schema}"} if handle.schema else set()  # the tracking table's
         problems = sorted(set(after.problems) - set(before.problems) - ours)

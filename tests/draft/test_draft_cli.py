@@ -217,3 +217,30 @@ def test_help_imports_no_sqlalchemy(command: str, tmp_path: Path) -> None:
     loaded = proc.stdout.rsplit("LOADED", 1)[1]
     assert "'sqlalchemy'" not in loaded
     assert "'rich'" not in loaded
+
+
+def test_a_migration_that_does_not_build_from_scratch(
+    cli: Invoke, sqlite_project: DraftProject
+) -> None:
+    sqlite_project.migrations.mkdir(parents=True)
+    (sqlite_project.migrations / "0001_broken.sql").write_text(
+        "-- upgrade\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n"
+        "INSERT INTO nowhere VALUES (1);\n-- rollback\nDROP TABLE users;\n",
+        encoding="utf-8",
+    )
+    result = cli("make-migrations", "-m", "x")
+    assert result.exit_code == 2, result.output
+    message = _flat(result.stderr)
+    assert "the existing migrations do not build on an empty sqlite database" in message
+    assert "0001_broken.sql:3: no such table: nowhere" in message
+    assert sqlite_project.files() == ["0001_broken.sql"]
+
+
+def test_dev_database_of_another_kind_is_refused(cli: Invoke, sqlite_project: DraftProject) -> None:
+    sqlite_project.url = "postgresql://postgres@127.0.0.1:1/never"
+    sqlite_project.config(model_paths=["app.models"], dev_database_url="sqlite:///dev.db")
+    for args in (("make-migrations", "-m", "x", "--dev"), ("check", "--live", "--dev")):
+        result = cli(*args)
+        assert result.exit_code == 2, result.output
+        assert "dev_database_url is sqlite but database_url is not" in _flat(result.stderr)
+    assert sqlite_project.files() == []

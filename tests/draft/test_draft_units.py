@@ -152,3 +152,29 @@ def test_every_golden_file_is_a_valid_migration(path: Path) -> None:
     assert parsed.irreversible == (path.stem == "add_enum_value")
     if not parsed.irreversible:
         assert parsed.rollback is not None and parsed.rollback.statements
+
+
+@pytest.mark.anyio
+async def test_sqlite_reflection_leaves_out_what_models_do_not_describe() -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from dbwarden.draft.sqlite import reflect
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.connect() as conn:
+            for statement in (
+                "CREATE VIRTUAL TABLE docs USING fts5(body)",
+                "CREATE TABLE dbwarden_migrations (id INTEGER PRIMARY KEY)",
+                "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)",
+                "CREATE VIEW v AS SELECT v FROM t",
+                "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END",
+            ):
+                await conn.exec_driver_sql(statement)
+            schema = await reflect(conn)
+    finally:
+        await engine.dispose()
+    assert sorted(schema.tables) == ["t"]  # no FTS shadow tables, no sqlite_sequence
+    assert schema.tables["t"].autoincrement
+    assert [v.name for v in schema.views] == ["v"]
+    assert [(t.name, t.table) for t in schema.triggers] == [("tr", "t")]

@@ -25,7 +25,7 @@ from .snapshot import Schema
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
-    from ..config import DatabaseHandle
+    from ..config import DatabaseHandle, ResolvedURL
 
 __all__ = ["CheckResult", "DraftResult", "check_live", "check_models", "make_migration"]
 
@@ -152,7 +152,7 @@ async def check_live(handle: DatabaseHandle, *, dev: bool | None = None) -> Chec
     from ..model import Kind
     from ..runner import Runner
 
-    url = handle.resolve(dev=dev)
+    url = _resolve(handle, dev)
     runner = Runner(handle, dev=dev)
     files = runner.load_files() if handle.migrations_dir.is_dir() else ()
     rows = await runner.history()
@@ -204,13 +204,7 @@ async def _diff(
     else:
         metadatas = (metadata,) if isinstance(metadata, MetaData) else tuple(metadata)
         validate_models(metadatas)
-    url = handle.resolve(dev=dev)
-    if handle.is_dev(dev) and url.dialect != handle.resolve(dev=False).dialect:
-        raise DraftError(
-            f"database {handle.name!r}: dev_database_url is {url.dialect} but database_url "
-            "is not; drafts are written in the dialect of the migrations, so draft without "
-            "dev mode (or with a dev database of the same kind)"
-        )
+    url = _resolve(handle, dev)
     if handle.migrations_dir.is_dir():
         from ..discover import load_directory
 
@@ -239,6 +233,17 @@ async def _diff(
             await scratch.execute(current_conn, statements)
             current = await scratch.reflect(current_conn)
     return _Diff(current, target, tuple(forward), tuple(backward), version)
+
+
+def _resolve(handle: DatabaseHandle, dev: bool | None) -> ResolvedURL:
+    url = handle.resolve(dev=dev)
+    if handle.is_dev(dev) and url.dialect != handle.resolve(dev=False).dialect:
+        raise DraftError(
+            f"database {handle.name!r}: dev_database_url is {url.dialect} but database_url "
+            "is not; drafting works in the dialect the migrations are written for, so run it "
+            "without dev mode (or with a dev database of the same kind)"
+        )
+    return url
 
 
 async def _both(

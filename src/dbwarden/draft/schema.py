@@ -21,7 +21,7 @@ from urllib.parse import quote as url_quote
 
 import anyio
 
-from ..errors import DatabaseUnavailableError, DBWardenError, DraftError
+from ..errors import DatabaseUnavailableError, DBWardenError, DraftError, MigrationFailedError
 from . import postgres, sqlite
 from .snapshot import Schema
 
@@ -210,7 +210,17 @@ async def apply_migrations(
     else:
         # An in-memory SQLite database is only reachable through this very connection.
         runner = ScratchRunner(scratch, connection=conn)
-    result = await runner.upgrade(target)
+    try:
+        result = await runner.upgrade(target)
+    except MigrationFailedError as exc:
+        where = f"{exc.path}:{exc.line}" if exc.line is not None else str(exc.path)
+        raise DraftError(
+            f"the existing migrations do not build on an empty {conn.dialect.name} database, "
+            f"which is how drafting finds the schema they produce: {where}: {exc.db_message}"
+            + (f"\n  in statement: {exc.statement}" if exc.statement else "")
+            + "\nfix the migration (does it depend on data or objects that only the real "
+            "database has?)"
+        ) from exc
     if conn.in_transaction():
         await conn.commit()
     return result

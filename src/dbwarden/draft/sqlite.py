@@ -380,8 +380,10 @@ async def reflect(conn: AsyncConnection) -> Schema:
     triggers: list[View] = []
     index_sql: dict[str, list[tuple[str, str]]] = {}
     table_rows: list[tuple[str, str]] = []
+    # Virtual tables (FTS, R*Tree) and the shadow tables that store them are not models.
+    shadow = await _shadow_tables(conn)
     for kind, name, tbl_name, sql in master:
-        if kind == "table" and sql and name not in TRACKING_TABLES:
+        if kind == "table" and sql and name not in TRACKING_TABLES and name not in shadow:
             if not re.match(r"\s*CREATE\s+VIRTUAL\b", sql, re.I):
                 table_rows.append((name, sql))
         elif kind == "view" and sql:
@@ -440,6 +442,16 @@ async def reflect(conn: AsyncConnection) -> Schema:
             primary_keys,
         )
     return Schema("sqlite", tables, views=tuple(views), triggers=tuple(triggers))
+
+
+async def _shadow_tables(conn: AsyncConnection) -> set[str]:
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        rows = await _rows(conn, "SELECT name FROM pragma_table_list WHERE type = 'shadow'")
+    except OperationalError:  # SQLite before 3.37 has no table_list pragma
+        return set()
+    return {str(r[0]) for r in rows}
 
 
 async def _rows(conn: AsyncConnection, sql: str) -> list[tuple[Any, ...]]:

@@ -330,7 +330,7 @@ def _statements(blocks: Iterable[Block]) -> tuple[str, ...]:
 
 
 def _file_text(message: str, up: list[Block], down: list[Block], reasons: tuple[str, ...]) -> str:
-    from ..cli.app import template
+    from ..naming import template
 
     header = template(message).split("\n-- upgrade\n", 1)[0]
     lines = [
@@ -352,7 +352,7 @@ def _file_text(message: str, up: list[Block], down: list[Block], reasons: tuple[
 
 
 def _write(handle: DatabaseHandle, message: str, text: str, now: datetime) -> Path:
-    from ..cli.app import next_version, slugify
+    from ..naming import next_version, slugify
     from ..parse import parse_text
 
     directory = handle.migrations_dir

@@ -333,3 +333,32 @@ async def test_run_finished_reports_the_new_current_version(
         ("rollback", None),
     ]
     assert await runner.history() != ()
+
+
+@pytest.mark.postgres
+async def test_no_transaction_file_on_a_sqlalchemy_connection(
+    tmp_path: Path, pg_database: str
+) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    files = {
+        "0001_t.sql": migration("CREATE TABLE t (id integer, v text);", "DROP TABLE t;"),
+        "0002_idx.sql": migration(
+            "CREATE INDEX CONCURRENTLY t_v ON t (v);",
+            "DROP INDEX CONCURRENTLY t_v;",
+            header="-- dbwarden: no-transaction\n",
+        ),
+    }
+    handle = write_project(tmp_path, pg_database, files)
+    engine = create_async_engine(handle.async_url())
+    try:
+        async with engine.connect() as conn:
+            result = await Runner(handle, connection=conn).upgrade()
+            assert [s.name for s in result.applied] == ["0001_t", "0002_idx"]
+            rolled = await Runner(handle, connection=conn).rollback()
+            assert [s.name for s in rolled.applied] == ["0002_idx"]
+    finally:
+        await engine.dispose()
+    assert await query(pg_database, "SELECT count(*) FROM pg_indexes WHERE indexname = 't_v'") == [
+        (0,)
+    ]

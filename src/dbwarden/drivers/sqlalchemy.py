@@ -95,6 +95,9 @@ class SQLAlchemyConnection:
     async def run_statements(
         self, text: str, statements: Sequence[Statement], *, transactional: bool
     ) -> None:
+        if not transactional and self.commits:
+            await self._run_autocommit(statements)
+            return
         for ran, statement in enumerate(statements):
             try:
                 await self.conn.exec_driver_sql(statement.text)
@@ -102,6 +105,25 @@ class SQLAlchemyConnection:
                 raise StatementError(_message(exc), statement=statement, ran=ran) from None
             if not transactional:
                 await self._autocommit()
+
+    async def _run_autocommit(self, statements: Sequence[Statement]) -> None:
+        """``no-transaction`` statements (``CREATE INDEX CONCURRENTLY``) must not run in the
+        transaction SQLAlchemy begins on its own: switch the connection to AUTOCOMMIT for
+        them, and back afterwards."""
+        if self.conn.in_transaction():
+            await self.conn.commit()
+        previous = await self.conn.get_isolation_level()
+        await self.conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            for ran, statement in enumerate(statements):
+                try:
+                    await self.conn.exec_driver_sql(statement.text)
+                except SQLAlchemyError as exc:
+                    raise StatementError(_message(exc), statement=statement, ran=ran) from None
+        finally:
+            if self.conn.in_transaction():
+                await self.conn.commit()
+            await self.conn.execution_options(isolation_level=previous)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -41,6 +41,20 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+def require_redis_server() -> str:
+    """The ``redis-server`` binary, for tests that run (and stop) a Redis of their own: a
+    part of the Redis service, so missing it skips, or fails when CI is set."""
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is not None:
+        return binary
+    message = "the redis-server binary is not installed"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} and CI is set: services must be installed in CI")
+    pytest.skip(message)
+
+
 def pg_admin_dsn() -> str:
     return f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres"
 

@@ -172,7 +172,9 @@ class Runner:
 
     async def status(self) -> Status:
         """Applied, pending, checksum mismatches, missing files and the lock holder."""
-        ctx = self._context()
+        return await self._status(self._context())
+
+    async def _status(self, ctx: _Context) -> Status:
         seeds = self.load_seeds()
         seed_rows: tuple[AppliedRow, ...] = ()
         async with self._connection(ctx, read_only=True) as conn:
@@ -283,8 +285,9 @@ class Runner:
     async def verify(self) -> Status:
         """Check that every applied file is unchanged and present; raise the first problem
         (``ChecksumMismatchError``, ``MissingFileError``), else return the status."""
-        status = await self.status()
-        check_history(analyse(self._context().files, status.applied))
+        ctx = self._context()
+        status = await self._status(ctx)
+        check_history(analyse(ctx.files, status.applied))
         return status
 
     async def repair(self, *, dry_run: bool = False) -> RunResult:

@@ -26,6 +26,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from conftest import require_redis_server
 from dbwarden import Runner
 from dbwarden.errors import DatabaseUnavailableError, MigrationFailedError
 from dbwarden.locks.database import advisory_key, migration_application_name
@@ -430,9 +431,7 @@ class PrivateRedis:
 
 @pytest.fixture
 def private_redis(redis_url: str) -> Iterator[PrivateRedis]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server binary not installed")
+    binary = require_redis_server()
     server = PrivateRedis(binary)
     server.start()
     try:

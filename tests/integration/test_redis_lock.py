@@ -3,7 +3,6 @@ owner only, and a lost key stops the run before its next migration."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from conftest import require_redis_server
 from dbwarden import Runner
 from dbwarden.errors import LockError, LockLostError, LockTimeoutError
 from dbwarden.events import Event, LockAcquired, StepApplied
@@ -95,9 +95,7 @@ def _free_port() -> int:
 @pytest.fixture
 def private_redis(redis_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A Redis server of the test's own, so that the test can stop it."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server binary not installed")
+    binary = require_redis_server()
     port = _free_port()
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

@@ -82,6 +82,13 @@ def _owner_token() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+async def stop_renewal(tg: anyio.abc.TaskGroup | None) -> None:
+    """Cancel and leave the task group a lock entered for its background renewal."""
+    if tg is not None:
+        tg.cancel_scope.cancel()
+        await tg.__aexit__(None, None, None)
+
+
 async def _close_shielded(conn: Connection | None) -> None:
     if conn is None:
         return
@@ -421,16 +428,16 @@ class TableLock:
             if conn is None:
                 return
             try:
-                changed = await conn.execute(*self._extend())
+                changed = await conn.execute(*self._extend(conn))
             except Exception:
                 continue
             if changed == 0:
                 self.lost = "the lock row was taken over or removed"
                 return
 
-    def _extend(self) -> tuple[str, tuple[object, ...]]:
-        assert self.conn is not None
-        p = self.conn.param
+    def _extend(self, conn: Connection) -> tuple[str, tuple[object, ...]]:
+        """The statement pushing our row's expiry one TTL ahead (no row changes: not ours)."""
+        p = conn.param
         expires = _iso(self.clock() + timedelta(seconds=self.ttl))
         return (
             f"UPDATE {LOCK_TABLE} SET expires_at = {p(1)} WHERE id = 1 AND owner = {p(2)}",
@@ -440,12 +447,7 @@ class TableLock:
     async def guard(self, conn: Connection) -> None:
         if self.lost is not None:
             raise LockLostError(f"database {self.database!r}: migration lock lost: {self.lost}")
-        p = conn.param
-        expires = _iso(self.clock() + timedelta(seconds=self.ttl))
-        changed = await conn.execute(
-            f"UPDATE {LOCK_TABLE} SET expires_at = {p(1)} WHERE id = 1 AND owner = {p(2)}",
-            (expires, self.token),
-        )
+        changed = await conn.execute(*self._extend(conn))
         if changed == 0:
             self.lost = "the lock row was taken over or removed"
             raise LockLostError(
@@ -461,11 +463,9 @@ class TableLock:
         tb: TracebackType | None,
     ) -> None:
         conn, self.conn = self.conn, None
+        tg, self._tg = self._tg, None
         try:
-            if self._tg is not None:
-                tg, self._tg = self._tg, None
-                tg.cancel_scope.cancel()
-                await tg.__aexit__(None, None, None)
+            await stop_renewal(tg)
         finally:
             await self._release(conn)
 

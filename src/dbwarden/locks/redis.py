@@ -21,7 +21,7 @@ import redis.asyncio as redis_async
 
 from ..errors import LockError, LockHolder, LockLostError, LockTimeoutError
 from ..events import EventSink, LockAcquired, LockReleased, LockWaiting, emit
-from .database import _Backoff
+from .database import _Backoff, stop_renewal
 
 if TYPE_CHECKING:
     from ..drivers import Connection
@@ -192,11 +192,9 @@ class RedisLock:
         tb: TracebackType | None,
     ) -> None:
         client, self._client = self._client, None
+        tg, self._tg = self._tg, None
         try:
-            if self._tg is not None:
-                tg, self._tg = self._tg, None
-                tg.cancel_scope.cancel()
-                await tg.__aexit__(None, None, None)
+            await stop_renewal(tg)
         finally:
             if client is not None:
                 with anyio.CancelScope(shield=True):

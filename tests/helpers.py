@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import sqlite3
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import anyio
+import pytest
 
 from dbwarden import DatabaseHandle, database_config
 
@@ -87,3 +93,50 @@ async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await conn.fetch(sql)]
     finally:
         await conn.close()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS_SRC = ROOT / "docs_src"
+EXAMPLE = ROOT / "migrations_example"
+
+
+def _forget_app() -> None:
+    for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
+        del sys.modules[name]
+
+
+def example_copy(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    dirname: str,
+    database: str,
+    unset: Sequence[str] = (),
+) -> Iterator[Path]:
+    """A copy of ``migrations_example/``, importable as ``app``, on a fresh SQLite file
+    (``app/database.py`` reads ``DATABASE_URL``); for a fixture to ``yield from``."""
+    dest = tmp_path / dirname
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("*.db", "__pycache__"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / database}")
+    for name in ("ENVIRONMENT", *unset):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.syspath_prepend(str(dest))
+    _forget_app()
+    yield dest
+    _forget_app()
+
+
+def load_docs_example(name: str) -> ModuleType:
+    """Import ``docs_src/<name>`` under a private module name (running its top level)."""
+    path = DOCS_SRC / name
+    module_name = f"_docs_src_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[module_name]
+    return module

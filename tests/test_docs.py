@@ -13,14 +13,14 @@ import importlib.util
 import itertools
 import re
 import shlex
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from helpers import example_copy, load_docs_example
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -52,39 +52,16 @@ TESTED = {
 }
 
 
-def _forget_app() -> None:
-    for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
-        del sys.modules[name]
-
-
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of the example project, importable as ``app``, on a fresh SQLite file."""
-    dest = tmp_path / "project"
-    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("*.db", "__pycache__"))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'docs.db'}")
-    monkeypatch.delenv("ENVIRONMENT", raising=False)
-    monkeypatch.delenv("DBWARDEN_REDIS_URL", raising=False)
-    monkeypatch.syspath_prepend(str(dest))
-    _forget_app()
-    yield dest
-    _forget_app()
+    yield from example_copy(
+        tmp_path, monkeypatch, dirname="project", database="docs.db", unset=("DBWARDEN_REDIS_URL",)
+    )
 
 
 def load(name: str) -> ModuleType:
-    """Import ``docs_src/<name>`` under a private module name (running its top level)."""
-    path = DOCS_SRC / name
-    module_name = f"_docs_src_{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[module_name]
-    return module
+    return load_docs_example(name)
 
 
 async def run_main(name: str) -> Any:

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from dbwarden import DatabaseHandle
 from dbwarden.fastapi import StartupCheckError
-from helpers import tables
+from helpers import example_copy, load_docs_example, tables
 
 from .fastapi_support import ClientFactory, running
 
@@ -33,34 +33,16 @@ EXAMPLE = ROOT / "migrations_example"
 ALL_APPLIED = 7  # six versioned migrations and one runs-always view
 
 
-def _forget_app() -> None:
-    for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
-        del sys.modules[name]
-
-
 @pytest.fixture
 def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of the example project, importable as ``app``, on a fresh SQLite file."""
-    dest = tmp_path / "example"
-    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("*.db", "__pycache__"))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'example.db'}")
-    monkeypatch.delenv("ENVIRONMENT", raising=False)
-    monkeypatch.delenv("DBWARDEN_API_KEY", raising=False)
-    monkeypatch.syspath_prepend(str(dest))
-    _forget_app()
-    yield dest
-    _forget_app()
+    yield from example_copy(
+        tmp_path, monkeypatch, dirname="example", database="example.db", unset=("DBWARDEN_API_KEY",)
+    )
 
 
 def load(name: str) -> ModuleType:
-    """Import ``docs_src/<name>`` under a private module name."""
-    path = DOCS_SRC / name
-    spec = importlib.util.spec_from_file_location(f"_docs_src_{path.stem}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_docs_example(name)
 
 
 def primary() -> DatabaseHandle:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+import anyio
 import asyncpg
 
 from ..config import redact_url
@@ -25,6 +26,13 @@ __all__ = ["PostgresConnection", "describe_error"]
 # without a position, the section can be rolled back to here and replayed statement by
 # statement to find the one that failed. It costs no round trip.
 _SAVEPOINT = "SAVEPOINT dbwarden_section;\n"
+
+# Lets the server notice within a second that a killed runner's socket is gone, and abort its
+# migration instead of finishing it unobserved. Sent in the startup packet (no round trip of
+# its own); a server before 14 refuses the unknown parameter, so that DSN is remembered and
+# connected to without it.
+_CHECK_INTERVAL = "client_connection_check_interval"
+_no_check_interval: set[str] = set()
 
 
 def describe_error(exc: BaseException) -> str:
@@ -57,12 +65,19 @@ class PostgresConnection:
         settings = {"application_name": application_name[:63]}
         if read_only:
             settings["default_transaction_read_only"] = "on"
+        check = not read_only and dsn not in _no_check_interval
         try:
-            raw = await asyncpg.connect(dsn, timeout=timeout, server_settings=settings)
-            if not read_only and raw.get_server_version() >= (14,):
-                # Let the server notice within a second that a killed runner's socket is
-                # gone, and abort its migration instead of finishing it unobserved.
-                await raw.execute("SET client_connection_check_interval = 1000")
+            try:
+                raw = await asyncpg.connect(
+                    dsn,
+                    timeout=timeout,
+                    server_settings={**settings, _CHECK_INTERVAL: "1000"} if check else settings,
+                )
+            except asyncpg.PostgresError as exc:
+                if not (check and _refused_check_interval(exc)):
+                    raise
+                _no_check_interval.add(dsn)
+                raw = await asyncpg.connect(dsn, timeout=timeout, server_settings=settings)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise DatabaseUnavailableError(
                 f"cannot connect to {redact_url(dsn)}: {describe_error(exc)}"
@@ -71,6 +86,16 @@ class PostgresConnection:
 
     def param(self, index: int) -> str:
         return f"${index}"
+
+    @staticmethod
+    def literal(value: str | int) -> str:
+        """``value`` as a SQL literal, for a query sent without parameters (one simple-query
+        round trip instead of a prepare and an execute). An ``E''`` string reads the same
+        whatever ``standard_conforming_strings`` is; a negative number is parenthesised, as
+        ``-1::bigint`` would cast before negating."""
+        if isinstance(value, int):
+            return str(value) if value >= 0 else f"({value})"
+        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         status: str = await self.raw.execute(sql, *params)
@@ -102,6 +127,16 @@ class PostgresConnection:
             if len(statements) == 1:
                 raise _error(exc, statements[0], 0) from None
             raise await self._replay(exc, statements) from None
+
+    async def run_script(self, script: str) -> None:
+        """Several statements as one simple query (one round trip). A script that opened a
+        transaction and failed is rolled back."""
+        try:
+            await self.raw.execute(script)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._rollback_quietly()
+            raise
 
     async def run_migration(
         self, text: str, statements: Sequence[Statement], bookkeeping: str
@@ -167,8 +202,11 @@ class PostgresConnection:
 
     async def table_exists(self, table: str, schema: str | None) -> bool:
         qualified = f'"{schema}"."{table}"' if schema else table
-        value = await self.raw.fetchval("SELECT to_regclass($1) IS NOT NULL", qualified)
-        return bool(value)
+        # One simple query; the status tag says whether it returned its row.
+        found = await self.execute(
+            f"SELECT WHERE to_regclass({self.literal(qualified)}) IS NOT NULL"
+        )
+        return found == 1
 
     async def aclose(self) -> None:
         if self.raw.is_closed():
@@ -183,6 +221,11 @@ class PostgresConnection:
 
     async def set_application_name(self, name: str) -> None:
         await self.raw.execute(f"SET application_name = '{name[:63].replace(chr(39), '')}'")
+
+
+def _refused_check_interval(exc: BaseException) -> bool:
+    """The server (before 14) refused ``client_connection_check_interval`` at startup."""
+    return getattr(exc, "sqlstate", None) == "42704" and _CHECK_INTERVAL in str(exc)
 
 
 def _position(exc: BaseException) -> int | None:

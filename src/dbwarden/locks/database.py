@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import random
@@ -49,6 +48,29 @@ def advisory_key(database: str, schema: str | None) -> int:
 def migration_application_name(database: str) -> str:
     """The ``application_name`` of a run's migration connection on PostgreSQL."""
     return f"dbwarden migrate {database}"[:63]
+
+
+# Queries whose row count is their answer, so that on asyncpg they go as one simple query
+# with the values inlined (one round trip each instead of a prepare and an execute).
+_TRY_LOCK = "SELECT WHERE pg_try_advisory_lock(CAST({0} AS bigint))"
+_UNLOCK = "SELECT WHERE pg_advisory_unlock(CAST({0} AS bigint))"
+# The migration sessions (by application_name) in this database other than our own. Read
+# from pg_stat_get_activity() itself: the pg_stat_activity view around it costs the server
+# twice as much (its rewrite and joins), once per lock taken.
+_ORPHANS = (
+    "SELECT {what} FROM pg_stat_get_activity(NULL) "
+    "WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND application_name = {{0}} AND pid <> pg_backend_pid()"
+)
+
+
+async def _count(conn: Connection, template: str, *values: str | int) -> int:
+    """The number of rows ``template`` (``{0}``, ``{1}``… for the values) returns."""
+    literal = getattr(conn, "literal", None)
+    if literal is not None:  # asyncpg: the status tag of a simple query holds the count
+        return await conn.execute(template.format(*(literal(v) for v in values)))
+    marks = [conn.param(i) for i in range(1, len(values) + 1)]
+    return len(await conn.fetch(template.format(*marks), values))
 
 
 def _split_key(key: int) -> tuple[int, int]:
@@ -141,8 +163,7 @@ class AdvisoryLock:
         backoff = _Backoff(self.timeout)
         told = False
         while True:
-            rows = await conn.fetch(f"SELECT pg_try_advisory_lock({conn.param(1)})", (self.key,))
-            if rows and rows[0][0]:
+            if await _count(conn, _TRY_LOCK, self.key):
                 await self._reap_orphans(conn, backoff)
                 emit(self.sinks, LockAcquired(self.database, self.kind, backoff.waited))
                 return
@@ -168,19 +189,15 @@ class AdvisoryLock:
         taking the lock, so any such session seen now, while we hold the lock, is an
         orphan: terminating it rolls its transaction back before we plan anything.
         """
-        p = conn.param
-        query = (
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            f"AND application_name = {p(1)} AND pid <> pg_backend_pid()"
-        )
-        name = (migration_application_name(self.database),)
-        rows = await conn.fetch(query, name)
-        if not rows:
+        name = migration_application_name(self.database)
+        try:
+            found = await _count(conn, _ORPHANS.format(what="pg_terminate_backend(pid)"), name)
+        except Exception:  # e.g. not allowed to terminate it: wait, then say so
+            found = -1
+        if found == 0:
             return
-        for (pid,) in rows:
-            with contextlib.suppress(Exception):
-                await conn.fetch(f"SELECT pg_terminate_backend({p(1)})", (pid,))
-        while await conn.fetch(query, name):
+        listing = _ORPHANS.format(what="pid").format(conn.param(1))
+        while rows := await conn.fetch(listing, (name,)):
             if backoff.expired():
                 raise LockTimeoutError(
                     f"database {self.database!r}: a migration session of a run that died "
@@ -198,14 +215,23 @@ class AdvisoryLock:
         conn, self.conn = self.conn, None
         if conn is None:
             return
+        released = False
         with anyio.CancelScope(shield=True):
             try:
                 if exc_type is None:
-                    await conn.fetch(f"SELECT pg_advisory_unlock({conn.param(1)})", (self.key,))
+                    released = await _count(conn, _UNLOCK, self.key) == 1
             except Exception:
                 pass
             finally:
-                await conn.aclose()
+                terminate = getattr(conn, "terminate", None)
+                if released and terminate is not None:
+                    # The server confirmed the lock is free: nothing left to wait for, so the
+                    # socket is closed (after a Terminate message) without awaiting the
+                    # backend's exit. Otherwise the close waits until the session has ended,
+                    # which is when the server drops the lock.
+                    terminate()
+                else:
+                    await conn.aclose()
                 emit(self.sinks, LockReleased(self.database, self.kind))
 
     async def guard(self, conn: Connection) -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import getpass
 import socket
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from ._version import __version__
@@ -82,14 +81,39 @@ def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-@dataclass(frozen=True, slots=True)
 class Bookkeeping:
-    """One bookkeeping statement: SQL with placeholders, its parameters, and the same
-    statement with the values inlined (what a dry run prints)."""
+    """One bookkeeping statement: SQL with placeholders (``sql``), its parameters, and the
+    same statement with the values inlined (``rendered``: what a dry run prints, and what
+    PostgreSQL runs in one query with its migration). Each text is built when first asked
+    for: a run needs only one of the two."""
 
-    sql: str
-    params: tuple[object, ...]
-    rendered: str
+    __slots__ = ("_param", "_rendered", "_sql", "_template", "params")
+
+    def __init__(
+        self, template: str, params: tuple[object, ...], param: Callable[[int], str]
+    ) -> None:
+        self._template = template
+        self.params = params
+        self._param = param
+        self._sql: str | None = None
+        self._rendered: str | None = None
+
+    @property
+    def sql(self) -> str:
+        if self._sql is None:
+            self._sql = self._template.format(
+                *(self._param(i) for i in range(1, len(self.params) + 1))
+            )
+        return self._sql
+
+    @property
+    def rendered(self) -> str:
+        if self._rendered is None:
+            self._rendered = self._template.format(*(_literal(p) for p in self.params))
+        return self._rendered
+
+    def __repr__(self) -> str:
+        return f"Bookkeeping({self.rendered!r})"
 
 
 class History:
@@ -108,6 +132,9 @@ class History:
         self.dialect = conn.dialect
         self.table = f'"{schema}".{table}' if schema else table
         self.by = applied_by()
+        # Once seen (or created), the table stays: dbwarden never drops it, so later
+        # checks in the same run need no query.
+        self._exists = False
 
     def ddl(self) -> list[str]:
         statements = []
@@ -116,15 +143,22 @@ class History:
         return statements + _ddl(self.dialect, self.table, self.table_name)
 
     async def exists(self) -> bool:
-        return await self.conn.table_exists(self.table_name, self.schema)
+        if not self._exists:
+            self._exists = await self.conn.table_exists(self.table_name, self.schema)
+        return self._exists
 
     async def ensure(self) -> None:
         """Create the table and its indexes if they are not there (idempotent)."""
         if await self.exists():
             return
-        async with self.conn.transaction():
-            for statement in self.ddl():
-                await self.conn.execute(statement)
+        script = getattr(self.conn, "run_script", None)
+        if script is not None:  # PostgreSQL: one transaction in one round trip
+            await script("BEGIN;\n" + ";\n".join(self.ddl()) + ";\nCOMMIT;")
+        else:
+            async with self.conn.transaction():
+                for statement in self.ddl():
+                    await self.conn.execute(statement)
+        self._exists = True
 
     async def read(self) -> tuple[AppliedRow, ...]:
         """Every row, oldest first; empty when the table does not exist yet."""
@@ -157,10 +191,7 @@ class History:
         return now.isoformat() if self.dialect == "sqlite" else now
 
     def _statement(self, template: str, params: tuple[object, ...]) -> Bookkeeping:
-        placeholders = [self.conn.param(i) for i in range(1, len(params) + 1)]
-        sql = template.format(*placeholders)
-        rendered = template.format(*(_literal(p) for p in params))
-        return Bookkeeping(sql, params, rendered)
+        return Bookkeeping(template, params, self.conn.param)
 
     def record(
         self,

@@ -1,6 +1,6 @@
 """``python -m dbwarden``: the command line."""
 
-from dbwarden.cli.app import main
+from dbwarden.cli.entry import main
 
 if __name__ == "__main__":
     main()

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import LockHolder
-from .sql import Statement
+from .sql import Dialect, Statement, split
 
 __all__ = [
     "AppliedRow",
@@ -38,16 +38,29 @@ class Section:
 
     ``text`` is the section body as written (markers excluded); ``first_line`` the file line
     of its first character, so a statement's line in ``text`` maps back to the file.
-    In dev mode a section translated to SQLite holds the translated ``text`` and
-    ``statements`` (each keeping its line in the file), the ``checksum`` of the section as
-    written, and ``warnings`` about the statements it left out.
+    ``statements`` are split from ``text`` (as ``dialect``) on first use: parsing has
+    already proved the text well formed, and a run that applies nothing never needs them.
+    In dev mode a section translated to SQLite holds the translated ``text`` and its
+    ``presplit`` statements (each keeping its line in the file), the ``checksum`` of the
+    section as written, and ``warnings`` about the statements it left out.
     """
 
     text: str
     first_line: int
     checksum: str
-    statements: tuple[Statement, ...] = ()
+    dialect: Dialect = "generic"
+    path: Path | None = None
     warnings: tuple[str, ...] = ()
+    # The statements, once known: given (translation) or cached by ``statements``.
+    presplit: tuple[Statement, ...] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        found = self.presplit
+        if found is None:
+            found = split(self.text, self.dialect, path=self.path, first_line=self.first_line)
+            object.__setattr__(self, "presplit", found)  # a cache: equality ignores it
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ unless the file is irreversible, a ``-- rollback`` section. Every problem is a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -21,7 +22,7 @@ from .errors import (
     MigrationFileError,
 )
 from .model import Kind, MigrationFile, Section
-from .sql import Dialect, split
+from .sql import Dialect, check
 
 __all__ = ["FileName", "decode", "parse_name", "parse_text"]
 
@@ -31,6 +32,13 @@ _VERSIONED = re.compile(rf"^(?:(?P<db>{_SLUG}?)__)?(?P<version>[0-9]+)_(?P<slug>
 _MARKER = re.compile(r"^[ \t]*--[ \t]*(?P<which>upgrade|rollback)[ \t]*$", re.IGNORECASE)
 _DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*dbwarden[ \t]*:(?P<body>.*)$", re.IGNORECASE)
 _COMMENT_OR_BLANK = re.compile(r"^[ \t]*(?:--.*)?$")
+# A marker (``which``) or directive (``body``) from its ``--`` to the end of its line. The
+# literal start lets the regex engine jump between ``--`` occurrences; ``_markers`` checks
+# that only blanks precede one on its line.
+_MARKER_TAIL = re.compile(
+    r"--[ \t]*(?:(?P<which>upgrade|rollback)[ \t]*|dbwarden[ \t]*:(?P<body>.*))$",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 KNOWN_DIRECTIVES = (
     "no-transaction",
@@ -102,7 +110,8 @@ def parse_text(
     database: str | None = None,
 ) -> MigrationFile:
     """Parse a file's text (already decoded) into a ``MigrationFile``."""
-    path = Path(path)
+    if not isinstance(path, Path):
+        path = Path(path)
     try:
         name = parse_name(path.name, database=database)
     except MigrationFileError as exc:
@@ -110,50 +119,35 @@ def parse_text(
     if "\r" in text or text.startswith("\ufeff"):
         text = decode(text.encode("utf-8"), path)
 
-    lines = text.split("\n")
+    # Only a few lines matter: the header (before `-- upgrade`) is read line by line, the
+    # rest only at its marker and directive lines, found by one scan of the whole text.
     directives: list[str] = []
-    upgrade_at: int | None = None  # 0-based line index of the marker
-    rollback_at: int | None = None
-    for i, line in enumerate(lines):
+    rollback_at: int | None = None  # 0-based line index of the marker
+    rollback_offset = len(text) + 1  # where the rollback marker's line starts
+    found = _markers(text)
+    header_end = len(text)
+    body: list[tuple[int, re.Match[str]]] = []
+    for line_start, m in found:
+        if m["which"] is not None and m["which"].lower() == "upgrade":
+            header_end = line_start
+            body = [(line_start, m), *found]
+            break
+
+    header = text[:header_end].split("\n")
+    if body:
+        header.pop()  # what precedes the marker on its line: nothing
+    for i, line in enumerate(header):
         marker = _MARKER.match(line)
-        if marker:
-            which = marker["which"].lower()
-            if which == "upgrade":
-                if upgrade_at is not None:
-                    raise MarkerError(
-                        f"second `-- upgrade` marker (the first is on line {upgrade_at + 1}); "
-                        "a file has one upgrade section",
-                        path=path,
-                        line=i + 1,
-                    )
-                upgrade_at = i
-            else:
-                if rollback_at is not None:
-                    raise MarkerError(
-                        f"second `-- rollback` marker (the first is on line {rollback_at + 1}); "
-                        "a file has one rollback section",
-                        path=path,
-                        line=i + 1,
-                    )
-                if upgrade_at is None:
-                    raise MarkerError(
-                        "`-- rollback` comes before `-- upgrade`; put the upgrade section first",
-                        path=path,
-                        line=i + 1,
-                    )
-                rollback_at = i
-            continue
+        if marker:  # a rollback marker: an upgrade marker would have ended the header
+            raise MarkerError(
+                "`-- rollback` comes before `-- upgrade`; put the upgrade section first",
+                path=path,
+                line=i + 1,
+            )
         directive = _DIRECTIVE.match(line)
         if directive:
-            if upgrade_at is not None:
-                raise MarkerError(
-                    "`-- dbwarden:` directives belong in the header, before `-- upgrade`; "
-                    "move this line up",
-                    path=path,
-                    line=i + 1,
-                )
-            found = _parse_directive(directive["body"], path, i + 1, version=name.version)
-            if any(d.startswith("squashes=") for d in found) and any(
+            found_here = _parse_directive(directive["body"], path, i + 1, version=name.version)
+            if any(d.startswith("squashes=") for d in found_here) and any(
                 d.startswith("squashes=") for d in directives
             ):
                 raise MarkerError(
@@ -161,9 +155,9 @@ def parse_text(
                     path=path,
                     line=i + 1,
                 )
-            directives.extend(found)
+            directives.extend(found_here)
             continue
-        if upgrade_at is None and not _COMMENT_OR_BLANK.match(line):
+        if not _COMMENT_OR_BLANK.match(line):
             raise MarkerError(
                 "SQL before the `-- upgrade` marker; start the file's SQL with a line "
                 "`-- upgrade` (only comments and `-- dbwarden:` directives may come before it)",
@@ -171,13 +165,42 @@ def parse_text(
                 line=i + 1,
             )
 
-    if upgrade_at is None:
+    if not body:
+        lines = text.count("\n") + 1
         raise MarkerError(
             "no `-- upgrade` marker; put a line `-- upgrade` before the SQL "
             "(and `-- rollback` before the SQL that undoes it)",
             path=path,
-            line=len(lines) if lines[-1] else max(len(lines) - 1, 1),
+            line=lines if not text.endswith("\n") else max(lines - 1, 1),
         )
+
+    upgrade_at = len(header)  # 0-based line index of the marker
+    upgrade_offset = body[0][1].end() + 1  # the first character after the marker's line
+    for line_start, m in body[1:]:
+        i = upgrade_at + text.count("\n", upgrade_offset - 1, line_start)
+        which = m["which"]
+        if which is None:
+            raise MarkerError(
+                "`-- dbwarden:` directives belong in the header, before `-- upgrade`; "
+                "move this line up",
+                path=path,
+                line=i + 1,
+            )
+        if which.lower() == "upgrade":
+            raise MarkerError(
+                f"second `-- upgrade` marker (the first is on line {upgrade_at + 1}); "
+                "a file has one upgrade section",
+                path=path,
+                line=i + 1,
+            )
+        if rollback_at is not None:
+            raise MarkerError(
+                f"second `-- rollback` marker (the first is on line {rollback_at + 1}); "
+                "a file has one rollback section",
+                path=path,
+                line=i + 1,
+            )
+        rollback_at, rollback_offset = i, line_start
 
     irreversible = "irreversible" in directives
     no_transaction = "no-transaction" in directives
@@ -188,9 +211,10 @@ def parse_text(
             path=path,
             line=upgrade_at + 1,
         )
-    up_end = rollback_at if rollback_at is not None else len(lines)
-    upgrade = _section(lines, upgrade_at + 1, up_end, path, dialect)
-    if not upgrade.statements:
+    upgrade, has_sql = _section(
+        text[upgrade_offset : rollback_offset - 1], upgrade_at + 2, path, dialect
+    )
+    if not has_sql:
         raise EmptySectionError(
             "the `-- upgrade` section has no SQL; write the migration's statements under it",
             path=path,
@@ -199,8 +223,13 @@ def parse_text(
 
     rollback: Section | None = None
     if rollback_at is not None:
-        rollback = _section(lines, rollback_at + 1, len(lines), path, dialect)
-        if irreversible and rollback.statements:
+        rollback, has_sql = _section(
+            text[text.find("\n", rollback_offset) + 1 or len(text) :],
+            rollback_at + 2,
+            path,
+            dialect,
+        )
+        if irreversible and has_sql:
             raise MarkerError(
                 "the file is marked `-- dbwarden: irreversible` but has rollback SQL; "
                 "remove the directive or the rollback section",
@@ -229,10 +258,27 @@ def parse_text(
     )
 
 
-def _section(lines: list[str], start: int, end: int, path: Path, dialect: Dialect) -> Section:
-    text = "\n".join(lines[start:end])
-    statements = split(text, dialect, path=path, first_line=start + 1)
-    return Section(text=text, first_line=start + 1, checksum=checksum(text), statements=statements)
+def _markers(text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """Every marker and directive line of ``text`` in order, with the offset of its line."""
+    for m in _MARKER_TAIL.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if not text[line_start : m.start()].strip(" \t"):
+            yield line_start, m
+
+
+def _section(text: str, first_line: int, path: Path, dialect: Dialect) -> tuple[Section, bool]:
+    """The section and whether it holds any statement. Its statements are split on first use
+    unless checking had to split them anyway."""
+    has_sql, statements = check(text, dialect, path=path, first_line=first_line)
+    section = Section(
+        text=text,
+        first_line=first_line,
+        checksum=checksum(text),
+        dialect=dialect,
+        path=path,
+        presplit=statements,
+    )
+    return section, has_sql
 
 
 def _parse_directive(body: str, path: Path, line: int, *, version: str | None = None) -> list[str]:

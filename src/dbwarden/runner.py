@@ -49,6 +49,7 @@ from .plan import (
     plan_seed,
     plan_upgrade,
 )
+from .shield import shielded
 from .sql import Dialect
 
 if TYPE_CHECKING:
@@ -376,7 +377,7 @@ class Runner:
         try:
             yield conn
         finally:
-            with anyio.CancelScope(shield=True):
+            with shielded():
                 await conn.aclose()
 
     @asynccontextmanager
@@ -515,7 +516,7 @@ class Runner:
                         # other migrating session on this database belongs to a dead run
                         # (see AdvisoryLock._reap_orphans).
                         if self.connection is None:
-                            with anyio.CancelScope(shield=True):
+                            with shielded():
                                 await conn.aclose()
             return RunResult(self.name, plan, applied=tuple(results))
         except BaseException:

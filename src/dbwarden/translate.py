@@ -151,7 +151,9 @@ def _translate_section(
         text=";\n".join(text for text, _ in texts),
         first_line=section.first_line,
         checksum=section.checksum,  # always the checksum of the file as written
-        statements=tuple(statements),
+        dialect=target,
+        path=section.path,
+        presplit=tuple(statements),
         warnings=tuple(warnings),
     )
 

@@ -1,5 +1,6 @@
 """What the CLI imports, measured in fresh interpreters: `--help` must not load the
-database drivers, SQLAlchemy or rich; `migrate` on SQLite must not load SQLAlchemy."""
+database drivers, SQLAlchemy or rich; `migrate` on SQLite must not load SQLAlchemy, and a
+`migrate` with nothing to do loads neither typer nor anyio's event-loop backend."""
 
 from __future__ import annotations
 
@@ -18,15 +19,18 @@ pytestmark = pytest.mark.slow
 PROBE = """
 import json, sys
 sys.argv = ["dbwarden", *json.loads(sys.argv[1])]
-from dbwarden.cli.app import main
+from dbwarden.cli.entry import main  # the console script
 code = 0
 try:
     main()
 except SystemExit as exc:
     code = exc.code
 finally:
-    roots = sorted({m.split(".")[0] for m in sys.modules})
-    sys.stderr.write("\\nMODULES=" + json.dumps({"code": code, "modules": roots}) + "\\n")
+    roots = {m.split(".")[0] for m in sys.modules}
+    if "anyio._backends._asyncio" in sys.modules:
+        roots.add("anyio-backend")
+    doc = {"code": code, "modules": sorted(roots)}
+    sys.stderr.write("\\nMODULES=" + json.dumps(doc) + "\\n")
 """
 
 
@@ -73,6 +77,12 @@ def test_migrate_on_sqlite_does_not_import_sqlalchemy(tmp_path: Path) -> None:
     assert "up to date" in output
     assert "sqlalchemy" not in modules
     assert "rich" not in modules  # plain text is enough to say so
+    assert "typer" not in modules  # the console script runs a plain migrate itself
+    assert "anyio-backend" not in modules  # no lock taken, so no anyio scope either
+
+    code, modules, output = probe(["--debug", "migrate", "--all"], project.root)
+    assert code == 0, output
+    assert "typer" in modules  # anything but the plain forms goes through typer
 
     code, modules, output = probe(["status"], project.root)
     assert code == 0, output

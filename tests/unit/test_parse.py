@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dbwarden.errors import (
     EmptySectionError,
@@ -194,3 +198,94 @@ def test_crlf_file_has_same_checksum_and_lines() -> None:
     b = parse_text(decode(unix.replace("\n", "\r\n").encode(), "1_a.sql"), "1_a.sql", "sqlite")
     assert a.checksum == b.checksum
     assert a.upgrade.statements[0].line == b.upgrade.statements[0].line == 2
+
+
+# --- sections cut out by offsets agree with a line-by-line reading -------------------------
+
+LINES = st.sampled_from(
+    [
+        "-- upgrade",
+        "  --  UPGRADE  ",
+        "-- rollback",
+        "\t-- Rollback",
+        "-- dbwarden: irreversible",
+        "-- a comment",
+        "",
+        "   ",
+        "SELECT 1;",
+        "SELECT 'x -- upgrade';",
+        "x -- rollback",
+        "CREATE TABLE t (a int); -- upgrade",
+    ]
+)
+
+
+def _reference(lines: list[str]) -> tuple[str, int, str | None, int | None] | int:
+    """The sections of a file read line by line (text and first line), or the line of the
+    first marker error: what parse_text must find by its offsets."""
+    marker = re.compile(r"^[ \t]*--[ \t]*(upgrade|rollback)[ \t]*$", re.IGNORECASE)
+    up = down = None
+    for i, line in enumerate(lines):
+        m = marker.match(line)
+        directive = line.startswith("-- dbwarden:")
+        if m and m[1].lower() == "upgrade":
+            if up is not None:
+                return i + 1
+            up = i
+        elif m:
+            if up is None or down is not None:
+                return i + 1
+            down = i
+        elif (directive and up is not None) or (
+            up is None and line.strip() and not line.strip().startswith("--")
+        ):
+            return i + 1
+    if up is None:
+        return -1
+    end = down if down is not None else len(lines)
+    rollback = "\n".join(lines[down + 1 :]) if down is not None else None
+    return (
+        "\n".join(lines[up + 1 : end]),
+        up + 2,
+        rollback,
+        (down + 2 if down is not None else None),
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(LINES, max_size=12), st.booleans())
+def test_property_sections_match_a_line_by_line_reading(lines: list[str], newline: bool) -> None:
+    text = "\n".join(lines) + ("\n" if newline else "")
+    expected = _reference(text.split("\n"))
+    try:
+        f = parse_text(text, "0001_a.sql", "sqlite")
+    except (MarkerError, EmptySectionError) as exc:
+        failure: Exception | None = exc
+    else:
+        failure = None
+    if failure is not None:
+        if isinstance(expected, int):
+            assert expected == -1 or getattr(failure, "line", None) == expected
+        else:  # markers fine: an empty section, or the rollback rules
+            assert (
+                isinstance(failure, EmptySectionError)
+                or expected[2] is None
+                or ("irreversible" in text)
+            )
+        return
+    assert not isinstance(expected, int), expected
+    up_text, up_line, down_text, down_line = expected
+    assert (f.upgrade.text, f.upgrade.first_line) == (up_text, up_line)
+    if f.rollback is not None:
+        assert (f.rollback.text, f.rollback.first_line) == (down_text, down_line)
+    else:
+        assert down_text is None
+
+
+def test_statements_are_split_on_first_use() -> None:
+    f = parse_text(GOOD, "0001_create_users.sql", "sqlite")
+    assert f.upgrade.presplit is None  # proved well formed, not split yet
+    statements = f.upgrade.statements
+    assert statements is f.upgrade.statements  # split once, then kept
+    assert [s.line for s in statements] == [4, 5]
+    assert f.upgrade == parse_text(GOOD, "0001_create_users.sql", "sqlite").upgrade

@@ -29,6 +29,7 @@ from dbwarden.sql import (
     NON_TRANSACTIONAL,
     Dialect,
     Statement,
+    check,
     line_of,
     locate,
     non_transactional,
@@ -1367,6 +1368,80 @@ def test_property_any_text_splits_or_fails_cleanly(
     if line != 0:  # it raised: at a line of the source
         assert line is not None
         assert 1 <= line <= source.count("\n") + 1
+
+
+# ---------------------------------------------------------------------------------------
+# check: the fast validity proof agrees with split
+# ---------------------------------------------------------------------------------------
+
+
+def _agrees(source: str, dialect: Dialect) -> bool:
+    """``check`` raises what ``split`` raises, and otherwise tells whether there is a
+    statement; returns whether it got there without splitting."""
+    try:
+        expected = split(source, dialect, path="f.sql", first_line=3)
+    except SQLSyntaxError as error:
+        raised = (error.line, error.message)
+    else:
+        raised = None
+    if raised is not None:
+        with pytest.raises(SQLSyntaxError) as caught:
+            check(source, dialect, path="f.sql", first_line=3)
+        assert (caught.value.line, caught.value.message) == raised
+        return False
+    has_statements, statements = check(source, dialect, path="f.sql", first_line=3)
+    assert has_statements == bool(expected)
+    assert statements is None or statements == expected
+    return statements is None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(NOISE, st.sampled_from(DIALECTS))
+def test_property_check_agrees_with_split_on_any_text(text: str, dialect: Dialect) -> None:
+    _agrees(text, dialect)
+
+
+@PROPERTY_SETTINGS
+@given(st.data(), st.sampled_from(DIALECTS))
+def test_property_check_agrees_with_split_on_scripts(data: st.DataObject, dialect: Dialect) -> None:
+    source, _ = data.draw(SCRIPTS[dialect])
+    _agrees(source, dialect)
+    _agrees(source[: data.draw(st.integers(0, len(source)))], dialect)  # cut anywhere
+
+
+@pytest.mark.parametrize(
+    ("dialect", "source"),
+    [
+        pytest.param(d, source, id=f"{name}-{d}")
+        for name, dialects, source, _, _ in ERROR_CASES
+        for d in dialects
+    ],
+)
+def test_check_raises_like_split(dialect: Dialect, source: str) -> None:
+    assert _agrees(source, dialect) is False
+
+
+@pytest.mark.parametrize(
+    "name", sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.sql"))
+)
+def test_check_agrees_on_fixtures(name: str) -> None:
+    for dialect in DIALECTS:
+        _agrees(read(FIXTURES / name), dialect)
+
+
+@pytest.mark.parametrize(
+    ("source", "dialect", "has_sql"),
+    [
+        ("CREATE TABLE t (a text DEFAULT 'x;y');\n-- done\n", "sqlite", True),
+        ("-- nothing\n/* at all; */\n;\n", "sqlite", False),
+        ("", "postgresql", False),
+        ('SELECT "a""b", `c`, [d] FROM t -- x\n', "sqlite", True),
+    ],
+)
+def test_check_proves_ordinary_sql_without_splitting(
+    source: str, dialect: Dialect, has_sql: bool
+) -> None:
+    assert check(source, dialect) == (has_sql, None)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The ``dbwarden`` command line: a thin typer app over the runner.
 
-Each command loads the configuration, builds a ``Runner``, makes ONE ``anyio.run(...)`` call
+Each command loads the configuration, builds a ``Runner``, makes ONE event-loop call (``run``)
 and renders what comes back (``render`` is the only module that imports rich). Core modules
 are imported inside the commands, so ``dbwarden --help`` pays for typer alone.
 
@@ -11,13 +11,9 @@ configuration (including usage errors), 3 the migration lock was not acquired.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -25,11 +21,25 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from dbwarden.cli import render
+from dbwarden.cli.plumbing import (
+    CommandExit,
+    configure,
+    exit_code,
+    guard,
+    handle_of,
+    masker,
+    migrate_one,
+    options,
+    reporting,
+    run,
+    runner_of,
+    show_run,
+)
 
 if TYPE_CHECKING:
     from dbwarden.config import DatabaseHandle
     from dbwarden.errors import LockHolder
-    from dbwarden.model import RunResult, Status
+    from dbwarden.model import Status
     from dbwarden.runner import Runner
 
 __all__ = ["app", "main"]
@@ -67,14 +77,6 @@ lock_app = typer.Typer(
 )
 app.add_typer(lock_app, name="lock")
 
-
-@dataclass
-class _Options:
-    config: Path | None = None
-    debug: bool = False
-
-
-_options = _Options()
 
 # --- shared options ----------------------------------------------------------------------
 
@@ -131,119 +133,13 @@ def _main(
         ),
     ] = False,
 ) -> None:
-    _options.config = config
-    _options.debug = debug
+    options.config = config
+    options.debug = debug
 
 
 def main() -> None:
-    """The ``dbwarden`` console script."""
+    """The typer command line (``dbwarden.cli.entry.main`` is the console script)."""
     app(prog_name="dbwarden")
-
-
-# --- plumbing ----------------------------------------------------------------------------
-
-
-def _masker() -> render.Masker:
-    """Every password in the configured URLs, to be masked in anything printed."""
-    from urllib.parse import unquote, urlsplit
-
-    secrets: list[str] = []
-    config = sys.modules.get("dbwarden.config")
-    handles = config.databases() if config is not None else ()
-    for handle in handles:
-        for url in (handle.url, handle.dev_url, handle.async_url_override, handle.redis_url):
-            if not url:
-                continue
-            try:
-                password = urlsplit(url).password
-            except ValueError:
-                continue
-            if password:
-                secrets.extend((password, unquote(password)))
-    return render.Masker(secrets)
-
-
-def _unwrap(exc: BaseException) -> BaseException:
-    # Task groups wrap a single failure in an ExceptionGroup; show the failure itself.
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def _exit_code(exc: BaseException) -> int:
-    from dbwarden.errors import DBWardenError
-
-    return exc.exit_code if isinstance(exc, DBWardenError) else 1
-
-
-@contextmanager
-def _guard(*, json_output: bool = False) -> Iterator[None]:
-    """Turn an error into one panel on stderr (and, with ``--json``, an error document on
-    stdout) and the exit code its class carries; anything unexpected exits 1."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except KeyboardInterrupt:
-        render.echo("interrupted", err=True, fg="red")
-        raise typer.Exit(130) from None
-    except Exception as raised:
-        exc = _unwrap(raised)
-        mask = _masker()
-        if json_output:
-            render.dump_json({"ok": False, "error": render.error_json(exc, mask=mask)})
-        render.print_error(exc, debug=_options.debug, mask=mask)
-        raise typer.Exit(_exit_code(exc)) from None
-
-
-def _run(fn: Callable[[], Awaitable[T]]) -> T:
-    """The one ``anyio.run`` of a command."""
-    import anyio
-
-    return anyio.run(fn)
-
-
-def _configure() -> None:
-    """Find and import the configuration (registering its databases)."""
-    from dbwarden.cli.loader import find_config, load_config, shadowing_file
-
-    cwd = Path.cwd()
-    if shadowing_file(cwd) is not None:
-        render.warn(
-            "./dbwarden.py shadows the dbwarden package for processes started in this directory "
-            "(uvicorn app.main:app, python -m ...): `import dbwarden` there imports this file. "
-            "Move the configuration into your app's package (e.g. app/database.py) and point "
-            '[tool.dbwarden] config = "app/database.py" in pyproject.toml at it.'
-        )
-    load_config(find_config(_options.config, cwd=cwd, environ=os.environ))
-
-
-def _handle(name: str | None) -> DatabaseHandle:
-    from dbwarden.config import get_database
-
-    return get_database(name)
-
-
-def _runner(handle: DatabaseHandle, dev: bool, redis_url: str | None = None) -> Runner:
-    if dev or redis_url:
-        from dbwarden.runner import Runner
-
-        return Runner(handle, dev=True if dev else None, redis_url=redis_url)
-    return handle.runner
-
-
-@contextmanager
-def _reporting(runner: Runner, enabled: bool) -> Iterator[None]:
-    """Show the run's progress (not with ``--json``: stdout carries JSON only)."""
-    if not enabled:
-        yield
-        return
-    with render.Reporter() as reporter:
-        runner.subscribe(reporter)
-        try:
-            yield
-        finally:
-            runner.unsubscribe(reporter)
 
 
 def _exclusive(**flags: object) -> None:
@@ -294,7 +190,7 @@ def init(
     would shadow the package for `uvicorn` started from the project root). Refuses to
     overwrite an existing configuration (exit 2).
     """
-    with _guard():
+    with guard():
         _init(package, database_url)
 
 
@@ -404,9 +300,9 @@ def new(
     The version is the highest existing one + 1 at the same width (0001 for the first), or
     the current UTC timestamp when the existing files use timestamp versions.
     """
-    with _guard():
-        _configure()
-        handle = _handle(database)
+    with guard():
+        configure()
+        handle = handle_of(database)
         directory = handle.migrations_dir
         directory.mkdir(parents=True, exist_ok=True)
         names = [p.name for p in directory.iterdir() if p.is_file()]
@@ -477,41 +373,29 @@ def migrate(
     redis_url: RedisOpt = None,
 ) -> None:
     _exclusive(**{"-d": database, "--all": all_databases})
-    with _guard(json_output=json_output):
-        _configure()
-        if all_databases:
-            code = _migrate_all(
-                dry_run=dry_run,
-                to=to,
-                json_output=json_output,
-                concurrency=concurrency,
-                allow_out_of_order=allow_out_of_order,
-                dev=dev,
-                redis_url=redis_url,
-            )
-            raise typer.Exit(code)
-        handle = _handle(database)
-        runner = _runner(handle, dev, redis_url)
-        out_of_order = True if allow_out_of_order else None
-        started = time.monotonic()
-        with _reporting(runner, enabled=not json_output and not dry_run):
-            result = _run(
-                lambda: runner.upgrade(to, dry_run=dry_run, allow_out_of_order=out_of_order)
-            )
-        _show_run(result, handle, dev=dev, json_output=json_output, started=started)
-
-
-def _show_run(
-    result: RunResult, handle: DatabaseHandle, *, dev: bool, json_output: bool, started: float
-) -> None:
-    if json_output:
-        render.dump_json(render.run_json(result))
-    elif result.dry_run:
-        for warning in result.plan.warnings:  # on stderr: stdout stays a valid script
-            render.warn(f"{result.database}: {warning}")
-        render.print_sql(result, url=handle.resolve(dev=dev or None).redacted)
-    else:
-        render.run_summary(result, elapsed_s=time.monotonic() - started)
+    if not all_databases:
+        migrate_one(
+            database=database,
+            dry_run=dry_run,
+            to=to,
+            json_output=json_output,
+            allow_out_of_order=allow_out_of_order,
+            dev=dev,
+            redis_url=redis_url,
+        )
+        return
+    with guard(json_output=json_output):
+        configure()
+        code = _migrate_all(
+            dry_run=dry_run,
+            to=to,
+            json_output=json_output,
+            concurrency=concurrency,
+            allow_out_of_order=allow_out_of_order,
+            dev=dev,
+            redis_url=redis_url,
+        )
+    raise CommandExit(code)
 
 
 def _migrate_all(
@@ -540,7 +424,7 @@ def _migrate_all(
     started = time.monotonic()
     with render.Reporter(prefix=True) as reporter:
         sinks = () if json_output or dry_run else (reporter,)
-        results = _run(
+        results = run(
             lambda: upgrade_all(
                 handles,
                 concurrency=concurrency,
@@ -551,7 +435,7 @@ def _migrate_all(
             )
         )
 
-    mask = _masker()
+    mask = masker()
     codes = [r.exit_code for r in results.values() if isinstance(r, DBWardenError)]
     if json_output:
         docs = [
@@ -564,7 +448,7 @@ def _migrate_all(
     else:
         for name, r in results.items():
             if isinstance(r, DBWardenError):
-                render.print_error(r, debug=_options.debug, mask=mask, database=name)
+                render.print_error(r, debug=options.debug, mask=mask, database=name)
             elif dry_run:
                 for warning in r.plan.warnings:
                     render.warn(f"[{name}] {warning}")
@@ -603,14 +487,14 @@ def rollback(
     redis_url: RedisOpt = None,
 ) -> None:
     _exclusive(**{"--steps": steps, "--to": to})
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
-        runner = _runner(handle, dev, redis_url)
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
+        runner = runner_of(handle, dev, redis_url)
         started = time.monotonic()
-        with _reporting(runner, enabled=not json_output and not dry_run):
-            result = _run(lambda: runner.rollback(steps, to=to, dry_run=dry_run))
-        _show_run(result, handle, dev=dev, json_output=json_output, started=started)
+        with reporting(runner, enabled=not json_output and not dry_run):
+            result = run(lambda: runner.rollback(steps, to=to, dry_run=dry_run))
+        show_run(result, handle, dev=dev, json_output=json_output, started=started)
 
 
 # --- status ------------------------------------------------------------------------------
@@ -641,15 +525,15 @@ def status(
                  "ok": false, "error": {...}}]}
     """
     _exclusive(**{"-d": database, "--all": all_databases})
-    with _guard(json_output=json_output):
-        _configure()
+    with guard(json_output=json_output):
+        configure()
         from dbwarden.config import databases
 
-        handles = list(databases()) if all_databases else [_handle(database)]
-        runners = [_runner(h, dev) for h in handles]
-        results = _run(lambda: _statuses(runners, collect_errors=all_databases))
-        mask = _masker()
-        codes = [_exit_code(r[1]) for r in results if isinstance(r, tuple)]
+        handles = list(databases()) if all_databases else [handle_of(database)]
+        runners = [runner_of(h, dev) for h in handles]
+        results = run(lambda: _statuses(runners, collect_errors=all_databases))
+        mask = masker()
+        codes = [exit_code(r[1]) for r in results if isinstance(r, tuple)]
         if json_output:
             docs = [
                 {"database": r[0], "ok": False, "error": render.error_json(r[1], mask=mask)}
@@ -666,7 +550,7 @@ def status(
         else:
             render.status_table(results, mask=mask)
         if codes:
-            raise typer.Exit(max(codes))
+            raise CommandExit(max(codes))
 
 
 async def _statuses(
@@ -711,11 +595,11 @@ def history(
        "rollback_checksum": str|null, "applied_at": ISO-8601 str, "duration_ms": int,
        "applied_by": str, "dbwarden_version": str}]}
     """
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
-        runner = _runner(handle, dev)
-        rows = _run(runner.history)
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
+        runner = runner_of(handle, dev)
+        rows = run(runner.history)
         if json_output:
             render.dump_json(render.history_json(handle.name, rows))
         else:
@@ -734,10 +618,10 @@ def verify(database: DatabaseOpt = None, json_output: JsonOpt = False) -> None:
     JSON (--json): {"database": str, "ok": true, "current_version": str|null,
                     "applied_count": int, "pending_count": int}
     """
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
-        result = _run(handle.runner.verify)
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
+        result = run(handle.runner.verify)
         if json_output:
             render.dump_json(
                 {
@@ -772,11 +656,11 @@ def repair(
     JSON (--json): {"database": str, "ok": true, "dry_run": bool,
                     "repaired": [file name], "sql": [str]}
     """
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
-        runner = _runner(handle, False, redis_url)
-        result = _run(lambda: runner.repair(dry_run=dry_run))
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
+        runner = runner_of(handle, False, redis_url)
+        result = run(lambda: runner.repair(dry_run=dry_run))
         if json_output:
             render.dump_json(
                 {
@@ -836,20 +720,20 @@ def seed(
     \b
     JSON (--json): as `dbwarden migrate --json`, with plan.direction "seed".
     """
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
-        runner = _runner(handle, dev, redis_url)
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
+        runner = runner_of(handle, dev, redis_url)
         started = time.monotonic()
-        with _reporting(runner, enabled=not json_output and not dry_run):
-            result = _run(
+        with reporting(runner, enabled=not json_output and not dry_run):
+            result = run(
                 lambda: runner.seed(
                     rerun_changed=rerun_changed,
                     dry_run=dry_run,
                     environment=env.lower() if env else None,
                 )
             )
-        _show_run(result, handle, dev=dev, json_output=json_output, started=started)
+        show_run(result, handle, dev=dev, json_output=json_output, started=started)
 
 
 @app.command()
@@ -872,12 +756,12 @@ def baseline(
     \b
     JSON (--json): as `dbwarden migrate --json`, with plan.direction "baseline".
     """
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
         started = time.monotonic()
-        result = _run(lambda: handle.runner.baseline(version))
-        _show_run(result, handle, dev=False, json_output=json_output, started=started)
+        result = run(lambda: handle.runner.baseline(version))
+        show_run(result, handle, dev=False, json_output=json_output, started=started)
 
 
 # --- lock --------------------------------------------------------------------------------
@@ -896,17 +780,17 @@ def lock_status(
     <holder> is {"owner", "host", "pid", "application_name", "since", "expires_at",
                  "kind", "description"}.
     """
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
-        holder = _run(lambda: _lock_holder(handle, release=False))
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
+        holder = run(lambda: _lock_holder(handle, release=False))
         redis = handle.resolve_redis_url(redis_url)
         redis_key = redis_holder = None
         if redis:
             from dbwarden.locks.redis import default_key, read_redis_holder
 
             redis_key = handle.redis_key or default_key(handle.name)
-            redis_holder = _run(lambda: read_redis_holder(redis, redis_key))
+            redis_holder = run(lambda: read_redis_holder(redis, redis_key))
         if json_output:
             render.dump_json(
                 {
@@ -957,11 +841,11 @@ def lock_release(
             "`dbwarden lock release` asks before freeing the lock, and stdin is not a "
             "terminal; pass --yes to release it without asking",
         )
-        raise typer.Exit(2)
-    with _guard():
-        _configure()
-        handle = _handle(database)
-        holder = _run(lambda: _lock_holder(handle, release=True, confirm=not yes))
+        raise CommandExit(2)
+    with guard():
+        configure()
+        handle = handle_of(database)
+        holder = run(lambda: _lock_holder(handle, release=True, confirm=not yes))
         if holder is None:
             render.echo(
                 f"{handle.name}: the migration lock is free; nothing to release", fg="green"
@@ -1005,7 +889,7 @@ async def _lock_holder(
         if confirm:
             question = f"{handle.name}: the lock is held by {holder.describe()}. Release it?"
             if not await anyio.to_thread.run_sync(lambda: typer.confirm(question)):
-                raise typer.Exit(1)
+                raise CommandExit(1)
         return await release_lock(conn, database=handle.name, schema=handle.schema)
     finally:
         await conn.aclose()

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dbwarden.cli import render
-from dbwarden.cli.app import DatabaseOpt, DevOpt, JsonOpt, _configure, _guard, _handle, _run, app
+from dbwarden.cli.app import DatabaseOpt, DevOpt, JsonOpt, app
+from dbwarden.cli.plumbing import CommandExit, configure, guard, handle_of, run
 
 if TYPE_CHECKING:
     from dbwarden.draft import Change, CheckResult, DraftResult
@@ -71,12 +72,12 @@ def make_migrations(
     json_output: JsonOpt = False,
     dev: DevOpt = False,
 ) -> None:
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
         from dbwarden.draft import make_migration
 
-        result = _run(
+        result = run(
             lambda: make_migration(
                 handle,
                 message,
@@ -132,22 +133,22 @@ def check(
     json_output: JsonOpt = False,
     dev: DevOpt = False,
 ) -> None:
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
         from dbwarden.draft import check_live, check_models
 
         dev_mode = True if dev else None
         if live:
-            result = _run(lambda: check_live(handle, dev=dev_mode))
+            result = run(lambda: check_live(handle, dev=dev_mode))
         else:
-            result = _run(lambda: check_models(handle, dev=dev_mode))
+            result = run(lambda: check_models(handle, dev=dev_mode))
         if json_output:
             render.dump_json(_check_json(result))
         else:
             _show_check(result)
         if not result.ok:
-            raise typer.Exit(1)
+            raise CommandExit(1)
 
 
 def _show_check(result: CheckResult) -> None:

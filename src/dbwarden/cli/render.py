@@ -1,9 +1,9 @@
 """Everything the CLI prints: one-line messages, tables, progress, errors and JSON documents.
 
 This is the only module that imports rich, and it does so lazily, inside the functions that
-draw tables, panels, progress bars and highlighted SQL. One-line messages go through typer's
-``echo``/``style`` (plain text when the stream is not a terminal), so a no-op ``migrate`` never
-pays for importing rich.
+draw tables, panels, progress bars and highlighted SQL. One-line messages are written here
+(ANSI colour on a terminal, plain text elsewhere), so a no-op ``migrate`` pays for importing
+neither rich nor typer.
 
 JSON documents are built here too, from the core's frozen dataclasses: datetimes as ISO-8601
 strings, paths as strings, enums as their values.
@@ -19,8 +19,6 @@ import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-
-import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,7 +51,9 @@ __all__ = [
     "status_json",
     "status_table",
     "step_json",
+    "style",
     "warn",
+    "write",
 ]
 
 JSONDoc = dict[str, Any]
@@ -89,13 +89,31 @@ def console(err: bool = False) -> Console:
     return con
 
 
+_COLOURS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
+_ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")
+
+
+def style(text: str, *, fg: str | None = None, bold: bool = False) -> str:
+    """``text`` in an ANSI colour (one of ``_COLOURS``) and/or bold; ``write`` drops the
+    codes again when its stream is not a terminal."""
+    codes = ([str(30 + _COLOURS.index(fg))] if fg else []) + (["1"] if bold else [])
+    return "".join(f"\033[{c}m" for c in codes) + text + "\033[0m" if codes else text
+
+
+def write(text: str, *, err: bool = False) -> None:
+    """``text`` and a newline on stdout (or stderr), without colour off a terminal."""
+    stream = _stream(err)
+    if not is_terminal(err):
+        text = _ANSI.sub("", text)
+    stream.write(text + "\n")
+    stream.flush()
+
+
 def echo(
     message: str = "", *, err: bool = False, fg: str | None = None, bold: bool = False
 ) -> None:
     """One line of plain text (colour only on a terminal)."""
-    if fg is not None or bold:
-        message = typer.style(message, fg=fg, bold=bold)
-    typer.echo(message, err=err)
+    write(style(message, fg=fg, bold=bold), err=err)
 
 
 def warn(message: str) -> None:
@@ -226,7 +244,7 @@ def error_json(exc: BaseException, *, mask: Masker) -> JSONDoc:
 
 def dump_json(doc: Mapping[str, Any]) -> None:
     """The single JSON document of a ``--json`` command, on stdout."""
-    typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    write(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
 def _iso(value: object) -> str | None:
@@ -387,7 +405,7 @@ class Reporter:
         if self.progress is not None:
             from rich.text import Text
 
-            styled = typer.style(text, fg=fg) if fg else text
+            styled = style(text, fg=fg)
             self.progress.console.print(Text.from_ansi(styled))
         else:
             echo(text, fg=fg)
@@ -406,13 +424,11 @@ class Reporter:
             if event.database in self.tasks and self.progress is not None:
                 self.progress.advance(self.tasks[event.database])
                 return
-            verb = typer.style(
-                f"{_VERBS.get(event.step.action, event.step.action):<11}", fg="green"
-            )
+            verb = style(f"{_VERBS.get(event.step.action, event.step.action):<11}", fg="green")
             ms = round(event.duration_s * 1000)
             self._line(f"{self._label(event.database)}{verb} {event.step.name}  {ms} ms")
         elif isinstance(event, ev.StepFailed):
-            failed = typer.style(f"{'failed':<11}", fg="red")
+            failed = style(f"{'failed':<11}", fg="red")
             self._line(f"{self._label(event.database)}{failed} {event.step.name}")
         elif isinstance(event, ev.LockWaiting):
             holder = event.holder.describe() if event.holder is not None else "another run"
@@ -526,7 +542,7 @@ def print_sql(result: RunResult, *, url: str) -> None:
 
         console().print(Syntax(text, "sql", theme="ansi_dark", word_wrap=True))
     else:
-        typer.echo(text)
+        write(text)
 
 
 def _clip(names: Sequence[str]) -> str:

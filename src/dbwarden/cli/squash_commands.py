@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 
 from dbwarden.cli import render
-from dbwarden.cli.app import DatabaseOpt, JsonOpt, _configure, _guard, _handle, _run, app
+from dbwarden.cli.app import DatabaseOpt, JsonOpt, app
+from dbwarden.cli.plumbing import configure, guard, handle_of, run
 
 __all__ = ["squash"]
 
@@ -50,12 +51,12 @@ def squash(
                     "irreversible": bool, "postgres_only": bool, "notes": [str],
                     "text": str}
     """
-    with _guard(json_output=json_output):
-        _configure()
-        handle = _handle(database)
+    with guard(json_output=json_output):
+        configure()
+        handle = handle_of(database)
         from dbwarden.squash import squash as make_squash
 
-        result = _run(lambda: make_squash(handle, to, write=not dry_run))
+        result = run(lambda: make_squash(handle, to, write=not dry_run))
         if json_output:
             render.dump_json(
                 {

@@ -147,10 +147,12 @@ class History:
             self._exists = await self.conn.table_exists(self.table_name, self.schema)
         return self._exists
 
-    async def ensure(self) -> None:
-        """Create the table and its indexes if they are not there (idempotent)."""
+    async def ensure(self) -> bool:
+        """Create the table and its indexes if they are not there (idempotent). True when
+        this call created them: under the migration lock the table is then empty, and the
+        caller need not read it."""
         if await self.exists():
-            return
+            return False
         script = getattr(self.conn, "run_script", None)
         if script is not None:  # PostgreSQL: one transaction in one round trip
             await script("BEGIN;\n" + ";\n".join(self.ddl()) + ";\nCOMMIT;")
@@ -159,6 +161,7 @@ class History:
                 for statement in self.ddl():
                     await self.conn.execute(statement)
         self._exists = True
+        return True
 
     async def read(self) -> tuple[AppliedRow, ...]:
         """Every row, oldest first; empty when the table does not exist yet."""

@@ -91,8 +91,9 @@ async def test_history_created_in_one_script_and_a_failed_one_rolled_back(
     writer = await PostgresConnection.open(pg_database, timeout=10)
     try:
         history = History(writer, schema="audit")
-        await history.ensure()
+        assert await history.ensure() is True  # created by this call
         assert await history.read() == ()
+        assert await History(writer, schema="audit").ensure() is False  # already there
         assert not writer.raw.is_in_transaction()
     finally:
         await writer.aclose()

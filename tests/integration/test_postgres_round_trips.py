@@ -135,3 +135,38 @@ async def test_lock_reaps_only_this_databases_migration_sessions(
     finally:
         here.terminate()
         await elsewhere.close()
+
+
+@pytest.mark.parametrize("driver", ["asyncpg", "sqlalchemy"])
+async def test_lock_queries_answer_by_row_count(pg_database: str, driver: str) -> None:
+    """The lock's queries give the same answers as one simple query on asyncpg and through
+    the generic protocol (what a PostgreSQL URL with another driver uses)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from dbwarden.drivers.sqlalchemy import SQLAlchemyConnection
+    from dbwarden.locks.database import _ORPHANS, _TRY_LOCK, _UNLOCK, _count
+
+    engine = create_async_engine(pg_database.replace("postgresql://", "postgresql+asyncpg://"))
+    raw = await engine.connect()
+    conn = (
+        await PostgresConnection.open(pg_database, timeout=10)
+        if driver == "asyncpg"
+        else SQLAlchemyConnection(raw, owned=False)
+    )
+    name = migration_application_name("primary")
+    key = advisory_key("primary", None)
+    bystander = await asyncpg.connect(pg_database, server_settings={"application_name": name})
+    try:
+        assert await _count(conn, _TRY_LOCK, key) == 1
+        assert await bystander.fetchval("SELECT pg_try_advisory_lock($1)", key) is False
+        assert await _count(conn, _ORPHANS.format(what="pid"), name) == 1  # the bystander
+        assert await _count(conn, _ORPHANS.format(what="pid"), "it's \\ nobody") == 0
+        assert await _count(conn, _UNLOCK, key) == 1
+        assert await _count(conn, _UNLOCK, key) == 0  # no longer held
+        assert await bystander.fetchval("SELECT pg_try_advisory_lock($1)", key) is True
+        assert await _count(conn, _TRY_LOCK, key) == 0  # the bystander holds it now
+    finally:
+        await bystander.close()
+        await conn.aclose()
+        await raw.close()
+        await engine.dispose()

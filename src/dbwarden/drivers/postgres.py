@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-import anyio
 import asyncpg
 
 from ..config import redact_url
@@ -133,9 +132,8 @@ class PostgresConnection:
         transaction and failed is rolled back."""
         try:
             await self.raw.execute(script)
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self._rollback_quietly()
+        except Exception:
+            await self._rollback_quietly()
             raise
 
     async def run_migration(
@@ -204,7 +202,7 @@ class PostgresConnection:
         qualified = f'"{schema}"."{table}"' if schema else table
         # One simple query; the status tag says whether it returned its row.
         found = await self.execute(
-            f"SELECT WHERE to_regclass({self.literal(qualified)}) IS NOT NULL"
+            f"SELECT 1 WHERE to_regclass({self.literal(qualified)}) IS NOT NULL"
         )
         return found == 1
 

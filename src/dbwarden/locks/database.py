@@ -52,8 +52,8 @@ def migration_application_name(database: str) -> str:
 
 # Queries whose row count is their answer, so that on asyncpg they go as one simple query
 # with the values inlined (one round trip each instead of a prepare and an execute).
-_TRY_LOCK = "SELECT WHERE pg_try_advisory_lock(CAST({0} AS bigint))"
-_UNLOCK = "SELECT WHERE pg_advisory_unlock(CAST({0} AS bigint))"
+_TRY_LOCK = "SELECT 1 WHERE pg_try_advisory_lock(CAST({0} AS bigint))"
+_UNLOCK = "SELECT 1 WHERE pg_advisory_unlock(CAST({0} AS bigint))"
 # The migration sessions (by application_name) in this database other than our own. Read
 # from pg_stat_get_activity() itself: the pg_stat_activity view around it costs the server
 # twice as much (its rewrite and joins), once per lock taken.

@@ -33,6 +33,7 @@ def load_directory(
     Files not ending in ``.sql`` and hidden files are ignored; a ``.sql`` file whose name is
     not a migration name is an error, never silently skipped.
     """
+    directory = Path(directory)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except FileNotFoundError:
@@ -51,8 +52,8 @@ def load_directory(
             continue
         if not entry.is_file():
             continue
-        path = Path(entry.path)
-        with open(path, "rb") as fh:
+        path = directory / entry.name  # cheaper than parsing entry.path again
+        with open(entry.path, "rb") as fh:
             data = fh.read()
         key = (entry.path, dialect, database if "__" in entry.name else None, data)
         parsed = _parsed.get(key)

@@ -29,9 +29,9 @@ __all__ = ["FileName", "decode", "parse_name", "parse_text"]
 _SLUG = r"[A-Za-z0-9_]+"
 _REPEATABLE = re.compile(rf"^(?P<prefix>RA|ROC|R)__(?P<slug>{_SLUG})\.sql$")
 _VERSIONED = re.compile(rf"^(?:(?P<db>{_SLUG}?)__)?(?P<version>[0-9]+)_(?P<slug>{_SLUG})\.sql$")
+_PLAIN_VERSIONED = re.compile(rf"^(?P<version>[0-9]+)_(?P<slug>{_SLUG})\.sql$")
 _MARKER = re.compile(r"^[ \t]*--[ \t]*(?P<which>upgrade|rollback)[ \t]*$", re.IGNORECASE)
 _DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*dbwarden[ \t]*:(?P<body>.*)$", re.IGNORECASE)
-_COMMENT_OR_BLANK = re.compile(r"^[ \t]*(?:--.*)?$")
 # A marker (``which``) or directive (``body``) from its ``--`` to the end of its line. The
 # literal start lets the regex engine jump between ``--`` occurrences; ``_markers`` checks
 # that only blanks precede one on its line.
@@ -63,6 +63,10 @@ class FileName:
 
 def parse_name(filename: str, *, database: str | None = None) -> FileName:
     """Classify a ``.sql`` file name, or raise ``InvalidNameError`` saying what is accepted."""
+    if "__" not in filename:  # the common case, without the <database>__ alternative
+        m = _PLAIN_VERSIONED.match(filename)
+        if m:
+            return FileName(Kind.VERSIONED, str(int(m["version"])), m["slug"])
     m = _REPEATABLE.match(filename)
     if m:
         kind = Kind.RUNS_ALWAYS if m["prefix"] == "RA" else Kind.RUNS_ON_CHANGE
@@ -137,8 +141,17 @@ def parse_text(
     if body:
         header.pop()  # what precedes the marker on its line: nothing
     for i, line in enumerate(header):
-        marker = _MARKER.match(line)
-        if marker:  # a rollback marker: an upgrade marker would have ended the header
+        comment = line.lstrip(" \t")
+        if not comment:
+            continue
+        if not comment.startswith("--"):
+            raise MarkerError(
+                "SQL before the `-- upgrade` marker; start the file's SQL with a line "
+                "`-- upgrade` (only comments and `-- dbwarden:` directives may come before it)",
+                path=path,
+                line=i + 1,
+            )
+        if _MARKER.match(line):  # a rollback marker: an upgrade marker would have ended the header
             raise MarkerError(
                 "`-- rollback` comes before `-- upgrade`; put the upgrade section first",
                 path=path,
@@ -156,14 +169,6 @@ def parse_text(
                     line=i + 1,
                 )
             directives.extend(found_here)
-            continue
-        if not _COMMENT_OR_BLANK.match(line):
-            raise MarkerError(
-                "SQL before the `-- upgrade` marker; start the file's SQL with a line "
-                "`-- upgrade` (only comments and `-- dbwarden:` directives may come before it)",
-                path=path,
-                line=i + 1,
-            )
 
     if not body:
         lines = text.count("\n") + 1

@@ -29,7 +29,6 @@ from .events import (
 )
 from .history import Bookkeeping, History, SQLExpression
 from .locks import Lock
-from .locks.database import database_lock, migration_application_name, read_holder
 from .model import (
     AppliedRow,
     Kind,
@@ -184,6 +183,8 @@ class Runner:
                 holder = None
             else:
                 applied = await self._history(conn).read()
+                from .locks.database import read_holder
+
                 holder = await read_holder(conn, database=self.name, schema=self.handle.schema)
                 if seeds or await self._history(conn, SEEDS_TABLE).exists():
                     seed_rows = await self._history(conn, SEEDS_TABLE).read()
@@ -368,11 +369,13 @@ class Runner:
         ):
             yield None  # nothing applied yet, and reading must not create the file
             return
+        name = "dbwarden"
+        if migrating:
+            from .locks.database import migration_application_name
+
+            name = migration_application_name(self.name)
         conn = await connect(
-            ctx.url,
-            timeout=self.handle.connect_timeout,
-            read_only=read_only,
-            application_name=migration_application_name(self.name) if migrating else "dbwarden",
+            ctx.url, timeout=self.handle.connect_timeout, read_only=read_only, application_name=name
         )
         try:
             yield conn
@@ -394,6 +397,9 @@ class Runner:
     def locks(self, url: ResolvedURL | None = None) -> tuple[Lock, ...]:
         """The locks a run takes, in order: the Redis lock when configured, then the
         database lock (always)."""
+        # Imported here: a run with nothing to do takes no lock and need not load them.
+        from .locks.database import database_lock
+
         url = url or self.handle.resolve(dev=self.dev)
         timeout = self.lock_timeout if self.lock_timeout is not None else self.handle.lock_timeout
         found: list[Lock] = []
@@ -495,8 +501,9 @@ class Runner:
                 async with self._locks(ctx, dry_run=False) as locks:
                     try:
                         await self._mark_migrating(conn)
-                        await history.ensure()
-                        applied = applied_rows = await history.read()
+                        # Created just now, under the lock: empty, nothing to read.
+                        created = await history.ensure()
+                        applied = applied_rows = () if created else await history.read()
                         plan = make(applied)
                         emit(self.sinks, PlanMade(self.name, plan, False))
                         replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
@@ -536,6 +543,8 @@ class Runner:
 
     async def _mark_migrating(self, conn: Connection) -> None:
         """Name the connection as a migrating session (PostgreSQL), now that the lock is ours."""
+        from .locks.database import migration_application_name
+
         rename = getattr(conn, "set_application_name", None)
         if rename is not None and self.connection is None:
             await rename(migration_application_name(self.name))

@@ -369,18 +369,18 @@ def _any_trigger() -> re.Pattern[str]:
 
 
 @functools.cache
-def _checker(dialect: Dialect, *, blank: bool) -> re.Pattern[str]:
+def _checker(dialect: Dialect) -> re.Pattern[str]:
     """A pattern whose ``fullmatch`` proves a text lexically complete (every string, quoted
-    identifier and comment closed): the tokens of the master lexer, less the ones
-    ``check`` leaves to ``split``. ``blank``: only whitespace, comments and ``;``, i.e. a
-    text without a single statement."""
+    identifier and comment closed): the tokens of the master lexer, less the ones ``check``
+    leaves to ``split``. Group ``sql`` matches (empty) where the first statement starts,
+    after whitespace, comments and ``;``; it does not match in a text without statements."""
     comment = _PG_FLAT_COMMENT if dialect == "postgresql" else _C_COMMENT
-    if blank:
-        return re.compile(rf"(?:[ \t\n\r\f\v;]++|--[^\n\r]*+|{comment})*+")
+    blank = rf"(?:[ \t\n\r\f\v;]++|--[^\n\r]*+|{comment})*+"
     quotes = [_SQ, _DQ] if dialect == "postgresql" else [_SQ, _DQ, _BQ, _BR]
     stops = "'\"\\-/" if dialect == "postgresql" else "'\"\\-/`\\["
     parts = [rf"[^{stops}]++", *quotes, r"--[^\n\r]*+", comment, r"-(?!-)", r"/(?!\*)"]
-    return re.compile(rf"(?:{'|'.join(parts)})*+", re.DOTALL)
+    start = r"(?P<sql>(?=[^ \t\n\r\f\v;])(?!--|/\*))"
+    return re.compile(rf"{blank}(?:{start}(?:{'|'.join(parts)})*+)?", re.DOTALL)
 
 
 def check(
@@ -406,8 +406,10 @@ def check(
         simple = "trigger" not in source.lower()
     else:  # the regex engine's case-insensitive "trigger" also matches "trıgger"
         simple = _any_trigger().search(source) is None
-    if simple and _checker(dialect, blank=False).fullmatch(source):
-        return _checker(dialect, blank=True).fullmatch(source) is None, None
+    if simple:
+        proof = _checker(dialect).fullmatch(source)
+        if proof is not None:
+            return proof.start("sql") >= 0, None
     statements = split(source, dialect, path=path, first_line=first_line)
     return bool(statements), statements
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -81,6 +82,9 @@ class DraftProject:
         """(Re)write app/models.py; the next command imports it afresh."""
         body = text if text is not None else MODELS.format(user_extra=user_extra)
         (self.root / "app" / "models.py").write_text(body, encoding="utf-8")
+        # A byte-code cache written in the same second for a file of the same size would
+        # pass for this one (Python checks only mtime and size).
+        shutil.rmtree(self.root / "app" / "__pycache__", ignore_errors=True)
         for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
             del sys.modules[name]
 

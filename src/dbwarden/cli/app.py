@@ -16,7 +16,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from dbwarden.runner import Runner
 
 __all__ = ["app", "main"]
-
-T = TypeVar("T")
 
 _HELP = """\
 Pure-SQL database migrations: numbered, checksummed .sql files applied by an async runner.

@@ -8,7 +8,6 @@ one version, whatever happens to the locks.
 
 from __future__ import annotations
 
-import getpass
 import socket
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from .sql import Dialect
 
 __all__ = ["History", "applied_by"]
 
+_KINDS: dict[object, Kind] = {kind.value: kind for kind in Kind}
 _COLUMNS = (
     "version, name, kind, checksum, rollback_checksum, applied_at, duration_ms, applied_by, "
     "dbwarden_version"
@@ -28,6 +28,8 @@ _COLUMNS = (
 
 def applied_by() -> str:
     """``user@host`` of this process, for the ``applied_by`` column."""
+    import getpass  # here: a run that records nothing need not load it (nor termios, pwd)
+
     try:
         user = getpass.getuser()
     except Exception:
@@ -171,22 +173,23 @@ class History:
         return tuple(self._row(r) for r in rows)
 
     def _row(self, r: Sequence[object]) -> AppliedRow:
-        applied_at = r[5]
-        if isinstance(applied_at, str):
+        version, name, kind, checksum, rollback_checksum, applied_at, duration, by, release = r
+        if isinstance(applied_at, str):  # SQLite stores ISO 8601 text
             applied_at = datetime.fromisoformat(applied_at)
-        if isinstance(applied_at, datetime) and applied_at.tzinfo is None:
+        if not isinstance(applied_at, datetime):
+            raise TypeError(f"{self.table}.applied_at is not a timestamp: {applied_at!r}")
+        if applied_at.tzinfo is None:
             applied_at = applied_at.replace(tzinfo=UTC)
-        assert isinstance(applied_at, datetime)
         return AppliedRow(
-            version=str(r[0]) if r[0] is not None else None,
-            name=str(r[1]),
-            kind=Kind(str(r[2])),
-            checksum=str(r[3]),
-            rollback_checksum=str(r[4]) if r[4] is not None else None,
-            applied_at=applied_at,
-            duration_ms=int(r[6]),  # type: ignore[call-overload]
-            applied_by=str(r[7]),
-            dbwarden_version=str(r[8]),
+            None if version is None else str(version),
+            str(name),
+            _KINDS.get(kind) or Kind(str(kind)),
+            str(checksum),
+            None if rollback_checksum is None else str(rollback_checksum),
+            applied_at,
+            int(duration),  # type: ignore[call-overload]
+            str(by),
+            str(release),
         )
 
     def _now(self) -> object:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .checksum import checksum
 from .errors import LockHolder
 from .sql import Dialect, Statement, split
 
@@ -47,12 +48,24 @@ class Section:
 
     text: str
     first_line: int
-    checksum: str
     dialect: Dialect = "generic"
     path: Path | None = None
     warnings: tuple[str, ...] = ()
     # The statements, once known: given (translation) or cached by ``statements``.
     presplit: tuple[Statement, ...] | None = field(default=None, compare=False, repr=False)
+    # The checksum, once known: given (parsing, translation) or cached by ``checksum``.
+    digest: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def checksum(self) -> str:
+        """``sha256:<hex>`` of the normalised text (``dbwarden.checksum``); of the text as
+        written for a translated section. Computed on first use: a rollback section's is
+        needed only when a run records it."""
+        found = self.digest
+        if found is None:
+            found = checksum(self.text)
+            object.__setattr__(self, "digest", found)  # a cache: equality ignores it
+        return found
 
     @property
     def statements(self) -> tuple[Statement, ...]:

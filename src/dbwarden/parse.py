@@ -8,12 +8,10 @@ unless the file is irreversible, a ``-- rollback`` section. Every problem is a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
-from .checksum import checksum
 from .errors import (
     EmptySectionError,
     EncodingError,
@@ -39,6 +37,8 @@ _MARKER_TAIL = re.compile(
     r"--[ \t]*(?:(?P<which>upgrade|rollback)[ \t]*|dbwarden[ \t]*:(?P<body>.*))$",
     re.IGNORECASE | re.MULTILINE,
 )
+# A header without directives: blank lines and comments, each line ending in a newline.
+_COMMENT_LINES = re.compile(r"(?:[ \t]*(?:--[^\n]*)?\n)*")
 
 KNOWN_DIRECTIVES = (
     "no-transaction",
@@ -54,8 +54,9 @@ MAX_SQUASHED = 100_000
 KNOWN_ENVIRONMENTS = frozenset({"development", "dev", "test", "testing", "staging", "production"})
 
 
-@dataclass(frozen=True, slots=True)
-class FileName:
+class FileName(NamedTuple):
+    """What a file name says: its kind, version (``None`` for repeatables) and slug."""
+
     kind: Kind
     version: str | None
     slug: str
@@ -131,44 +132,18 @@ def parse_text(
     found = _markers(text)
     header_end = len(text)
     body: list[tuple[int, re.Match[str]]] = []
-    for line_start, m in found:
+    for n, (line_start, m) in enumerate(found):
         if m["which"] is not None and m["which"].lower() == "upgrade":
             header_end = line_start
-            body = [(line_start, m), *found]
+            body = found[n:]
             break
 
-    header = text[:header_end].split("\n")
-    if body:
-        header.pop()  # what precedes the marker on its line: nothing
-    for i, line in enumerate(header):
-        comment = line.lstrip(" \t")
-        if not comment:
-            continue
-        if not comment.startswith("--"):
-            raise MarkerError(
-                "SQL before the `-- upgrade` marker; start the file's SQL with a line "
-                "`-- upgrade` (only comments and `-- dbwarden:` directives may come before it)",
-                path=path,
-                line=i + 1,
-            )
-        if _MARKER.match(line):  # a rollback marker: an upgrade marker would have ended the header
-            raise MarkerError(
-                "`-- rollback` comes before `-- upgrade`; put the upgrade section first",
-                path=path,
-                line=i + 1,
-            )
-        directive = _DIRECTIVE.match(line)
-        if directive:
-            found_here = _parse_directive(directive["body"], path, i + 1, version=name.version)
-            if any(d.startswith("squashes=") for d in found_here) and any(
-                d.startswith("squashes=") for d in directives
-            ):
-                raise MarkerError(
-                    "a second `squashes=` directive; list every squashed version in one",
-                    path=path,
-                    line=i + 1,
-                )
-            directives.extend(found_here)
+    if body and len(body) == len(found) and _COMMENT_LINES.fullmatch(text, 0, header_end):
+        # The usual header: nothing but comments and blank lines (a directive or marker
+        # line would have been found before the upgrade marker).
+        upgrade_at = text.count("\n", 0, header_end)  # 0-based line index of the marker
+    else:
+        directives, upgrade_at = _header(text, header_end, bool(body), path, name)
 
     if not body:
         lines = text.count("\n") + 1
@@ -179,7 +154,6 @@ def parse_text(
             line=lines if not text.endswith("\n") else max(lines - 1, 1),
         )
 
-    upgrade_at = len(header)  # 0-based line index of the marker
     upgrade_offset = body[0][1].end() + 1  # the first character after the marker's line
     for line_start, m in body[1:]:
         i = upgrade_at + text.count("\n", upgrade_offset - 1, line_start)
@@ -263,26 +237,62 @@ def parse_text(
     )
 
 
-def _markers(text: str) -> Iterator[tuple[int, re.Match[str]]]:
+def _header(
+    text: str, header_end: int, has_body: bool, path: Path, name: FileName
+) -> tuple[list[str], int]:
+    """The directives of the header (the text before the upgrade marker's line) and the
+    0-based line index of the marker; raises on anything but comments and directives."""
+    directives: list[str] = []
+    header = text[:header_end].split("\n")
+    if has_body:
+        header.pop()  # what precedes the marker on its line: nothing
+    for i, line in enumerate(header):
+        comment = line.lstrip(" \t")
+        if not comment:
+            continue
+        if not comment.startswith("--"):
+            raise MarkerError(
+                "SQL before the `-- upgrade` marker; start the file's SQL with a line "
+                "`-- upgrade` (only comments and `-- dbwarden:` directives may come before it)",
+                path=path,
+                line=i + 1,
+            )
+        if _MARKER.match(line):  # a rollback marker: an upgrade marker would have ended the header
+            raise MarkerError(
+                "`-- rollback` comes before `-- upgrade`; put the upgrade section first",
+                path=path,
+                line=i + 1,
+            )
+        directive = _DIRECTIVE.match(line)
+        if directive:
+            found_here = _parse_directive(directive["body"], path, i + 1, version=name.version)
+            if any(d.startswith("squashes=") for d in found_here) and any(
+                d.startswith("squashes=") for d in directives
+            ):
+                raise MarkerError(
+                    "a second `squashes=` directive; list every squashed version in one",
+                    path=path,
+                    line=i + 1,
+                )
+            directives.extend(found_here)
+    return directives, len(header)
+
+
+def _markers(text: str) -> list[tuple[int, re.Match[str]]]:
     """Every marker and directive line of ``text`` in order, with the offset of its line."""
+    found = []
     for m in _MARKER_TAIL.finditer(text):
         line_start = text.rfind("\n", 0, m.start()) + 1
-        if not text[line_start : m.start()].strip(" \t"):
-            yield line_start, m
+        if line_start == m.start() or not text[line_start : m.start()].strip(" \t"):
+            found.append((line_start, m))
+    return found
 
 
 def _section(text: str, first_line: int, path: Path, dialect: Dialect) -> tuple[Section, bool]:
     """The section and whether it holds any statement. Its statements are split on first use
     unless checking had to split them anyway."""
     has_sql, statements = check(text, dialect, path=path, first_line=first_line)
-    section = Section(
-        text=text,
-        first_line=first_line,
-        checksum=checksum(text),
-        dialect=dialect,
-        path=path,
-        presplit=statements,
-    )
+    section = Section(text, first_line, dialect, path, presplit=statements)
     return section, has_sql
 
 

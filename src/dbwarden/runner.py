@@ -12,8 +12,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import anyio
-
 from .config import DatabaseHandle, ResolvedURL, databases
 from .discover import load_directory
 from .drivers import Connection, StatementError, connect
@@ -664,6 +662,8 @@ async def upgrade_all(
         from .errors import ConfigError
 
         raise ConfigError("concurrency must be at least 1")
+    import anyio  # here: a single run need not load it
+
     limiter = anyio.CapacityLimiter(concurrency)
     results: dict[str, RunResult | DBWardenError] = {}
     sinks = tuple(events)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import re
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -432,6 +431,8 @@ def locate(statements: Sequence[Statement], source_offset: int) -> Statement | N
     input" errors there) maps to that statement. ``None`` before the first statement.
     ``statements`` must be in source order, as ``split`` returns them.
     """
+    from bisect import bisect_right
+
     index = bisect_right(statements, source_offset, key=lambda s: s.start) - 1
     return statements[index] if index >= 0 else None
 

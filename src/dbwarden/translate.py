@@ -150,7 +150,7 @@ def _translate_section(
     return Section(
         text=";\n".join(text for text, _ in texts),
         first_line=section.first_line,
-        checksum=section.checksum,  # always the checksum of the file as written
+        digest=section.checksum,  # always the checksum of the file as written
         dialect=target,
         path=section.path,
         presplit=tuple(statements),

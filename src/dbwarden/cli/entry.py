@@ -11,11 +11,14 @@ unchanged, so usage errors and help read exactly as they always do.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["main", "parse_migrate"]
+
+_GC_THRESHOLD = 100_000  # allocations between young-generation collections (default 700)
 
 _GLOBAL_VALUES = {"--config": "config", "-c": "config"}
 _GLOBAL_FLAGS = {"--debug": "debug"}
@@ -68,7 +71,23 @@ def parse_migrate(argv: Sequence[str]) -> tuple[dict[str, object], dict[str, obj
 
 def main() -> None:
     """The ``dbwarden`` console script."""
-    parsed = parse_migrate(sys.argv[1:])
+    # A command is a short process that builds tens of thousands of objects living until it
+    # exits (modules, parsed files, history rows) and makes little cyclic garbage, which
+    # Python's default thresholds would have the collector traverse again and again: about
+    # 7 ms of a 130 ms `migrate` with nothing to do. Collect far less often, as mypy does.
+    gc.set_threshold(_GC_THRESHOLD, 20, 20)
+    try:
+        _dispatch(sys.argv[1:])
+    finally:
+        # The command is over. Interpreter shutdown would otherwise end with a full
+        # collection over every one of those objects (about 15 ms of that same run) only to
+        # find them all still referenced from the modules being torn down; frozen, they are
+        # left to reference counting and to the operating system.
+        gc.freeze()
+
+
+def _dispatch(argv: list[str]) -> None:
+    parsed = parse_migrate(argv)
     if parsed is None:
         from dbwarden.cli.app import main as typer_main
 

@@ -11,11 +11,9 @@ strings, paths as strings, enums as their values.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
-import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -193,6 +191,8 @@ def print_error(
     if debug:
         cause = getattr(exc, "original", None)
         shown = cause if isinstance(cause, BaseException) else exc
+        import traceback  # here: only --debug prints one
+
         con.print(Text(mask("".join(traceback.format_exception(shown))), style="dim"))
     body = Text()
     if isinstance(exc, DBWardenError):
@@ -244,6 +244,8 @@ def error_json(exc: BaseException, *, mask: Masker) -> JSONDoc:
 
 def dump_json(doc: Mapping[str, Any]) -> None:
     """The single JSON document of a ``--json`` command, on stdout."""
+    import json  # here: only --json loads it
+
     write(json.dumps(doc, indent=2, ensure_ascii=False))
 
 

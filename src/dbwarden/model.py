@@ -33,6 +33,10 @@ class Kind(enum.StrEnum):
     RUNS_ON_CHANGE = "runs_on_change"
 
 
+# Versioned files run first, then runs-on-change, then runs-always.
+_RUN_ORDER = {Kind.VERSIONED: 0, Kind.RUNS_ON_CHANGE: 1, Kind.RUNS_ALWAYS: 2}
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     """One section of a file (``-- upgrade`` or ``-- rollback``).
@@ -116,8 +120,8 @@ class MigrationFile:
 
     @property
     def sort_key(self) -> tuple[int, int, str]:
-        order = {Kind.VERSIONED: 0, Kind.RUNS_ON_CHANGE: 1, Kind.RUNS_ALWAYS: 2}[self.kind]
-        return (order, int(self.version) if self.version is not None else 0, self.slug)
+        version = self.version
+        return (_RUN_ORDER[self.kind], int(version) if version is not None else 0, self.slug)
 
 
 @dataclass(frozen=True, slots=True)

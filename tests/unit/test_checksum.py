@@ -54,3 +54,27 @@ def test_normalise_is_idempotent(text: str) -> None:
     once = normalise(text)
     assert normalise(once) == once
     assert checksum(once) == checksum(text)
+
+
+def _normalise_by_lines(text: str) -> str:
+    """The rule as DESIGN.md states it, line by line: the reference for the fast path."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.rstrip() for line in text.split("\n")]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+_SPACES = "".join(chr(c) for c in range(128) if chr(c).isspace()) + "\x85\xa0\u2028\u3000"
+
+
+@given(st.text(alphabet=st.sampled_from([*_SPACES, "a", ";", "-", "\n", "é"]), max_size=60))
+def test_normalise_agrees_with_the_line_by_line_rule(text: str) -> None:
+    assert normalise(text) == _normalise_by_lines(text)
+
+
+@given(st.text())
+def test_normalise_agrees_with_the_line_by_line_rule_on_any_text(text: str) -> None:
+    assert normalise(text) == _normalise_by_lines(text)

@@ -9,8 +9,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .config import DatabaseHandle, ResolvedURL, databases
 from .discover import load_directory
@@ -64,8 +63,7 @@ _SERVER_DURATION = SQLExpression(
 SEEDS_TABLE = "dbwarden_seeds"
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
+class _Context(NamedTuple):
     url: ResolvedURL
     files: tuple[MigrationFile, ...]
     table: str = MIGRATIONS_TABLE

@@ -14,9 +14,9 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import NamedTuple
 
 from dbwarden.errors import ConfigError
 
@@ -44,8 +44,7 @@ class ConfigImportError(ConfigError):
         self.original = original
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigSource:
+class ConfigSource(NamedTuple):
     """Where the configuration was found. ``root`` goes on ``sys.path``; ``origin`` says
     which discovery rule found it (shown in messages)."""
 

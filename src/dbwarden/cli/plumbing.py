@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -48,10 +47,14 @@ class CommandExit(SystemExit):
     (and click's test runner) exactly like ``typer.Exit`` and needs no typer import."""
 
 
-@dataclass
 class _Options:
-    config: Path | None = None
-    debug: bool = False
+    """The global options of the command line, set once per process."""
+
+    __slots__ = ("config", "debug")
+
+    def __init__(self) -> None:
+        self.config: Path | None = None
+        self.debug = False
 
 
 options = _Options()

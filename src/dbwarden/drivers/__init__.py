@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from ..sql import Dialect, Statement
@@ -21,15 +20,22 @@ __all__ = ["Connection", "StatementError", "connect"]
 Row = tuple[object, ...]
 
 
-@dataclass
 class StatementError(Exception):
     """A driver's report that the database rejected SQL. ``statement`` is the failing one
     when the driver could tell, ``ran`` how many statements of the section ran before it."""
 
-    db_message: str
-    statement: Statement | None = None
-    ran: int = 0
-    sqlstate: str | None = None
+    def __init__(
+        self,
+        db_message: str,
+        statement: Statement | None = None,
+        ran: int = 0,
+        sqlstate: str | None = None,
+    ) -> None:
+        super().__init__(db_message, statement, ran, sqlstate)
+        self.db_message = db_message
+        self.statement = statement
+        self.ran = ran
+        self.sqlstate = sqlstate
 
     def __str__(self) -> str:
         return self.db_message

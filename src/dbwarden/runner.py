@@ -15,15 +15,7 @@ from .config import DatabaseHandle, ResolvedURL, databases
 from .discover import load_directory
 from .drivers import Connection, StatementError, connect
 from .errors import DBWardenError, MigrationFailedError, PlanError
-from .events import (
-    EventSink,
-    PlanMade,
-    RunFinished,
-    StepApplied,
-    StepFailed,
-    StepStarted,
-    emit,
-)
+from .events import EventSink, PlanMade, RunFinished, emit
 from .history import Bookkeeping, History, SQLExpression
 from .locks import Lock
 from .model import (
@@ -494,6 +486,8 @@ class Runner:
                     if not plan.steps:
                         emit(self.sinks, PlanMade(self.name, plan, False))
                         return RunResult(self.name, plan)
+                from .events import StepApplied, StepFailed, StepStarted
+
                 async with self._locks(ctx, dry_run=False) as locks:
                     try:
                         await self._mark_migrating(conn)

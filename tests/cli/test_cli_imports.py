@@ -1,6 +1,7 @@
 """What the CLI imports, measured in fresh interpreters: `--help` must not load the
 database drivers, SQLAlchemy or rich; `migrate` on SQLite must not load SQLAlchemy, and a
-`migrate` with nothing to do loads neither typer nor anyio's event-loop backend."""
+`migrate` with nothing to do loads neither typer, anyio's event-loop backend nor the classes
+of step and lock events."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ finally:
     roots = {m.split(".")[0] for m in sys.modules}
     if "anyio._backends._asyncio" in sys.modules:
         roots.add("anyio-backend")
+    if "dbwarden._progress" in sys.modules:
+        roots.add("step-events")
     doc = {"code": code, "modules": sorted(roots)}
     sys.stderr.write("\\nMODULES=" + json.dumps(doc) + "\\n")
 """
@@ -71,6 +74,7 @@ def test_migrate_on_sqlite_does_not_import_sqlalchemy(tmp_path: Path) -> None:
     assert "applied" in output
     assert "sqlalchemy" not in modules
     assert "asyncpg" not in modules
+    assert "step-events" in modules  # the probe sees them when steps run
 
     code, modules, output = probe(["migrate"], project.root)  # nothing to do
     assert code == 0, output
@@ -79,6 +83,7 @@ def test_migrate_on_sqlite_does_not_import_sqlalchemy(tmp_path: Path) -> None:
     assert "rich" not in modules  # plain text is enough to say so
     assert "typer" not in modules  # the console script runs a plain migrate itself
     assert "anyio-backend" not in modules  # no lock taken, so no anyio scope either
+    assert "step-events" not in modules  # only PlanMade and RunFinished were emitted
 
     code, modules, output = probe(["--debug", "migrate", "--all"], project.root)
     assert code == 0, output

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import dbwarden
 
 
@@ -31,3 +33,20 @@ def test_import_dbwarden_loads_no_optional_dependency_nor_sqlalchemy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_every_event_name_resolves_though_six_load_lazily() -> None:
+    import dataclasses
+
+    from dbwarden import events
+
+    for name in events.__all__:
+        assert getattr(events, name) is not None, name
+    kinds = [getattr(events, n) for n in events._EVENTS]
+    assert all(dataclasses.is_dataclass(k) for k in kinds)
+    plan_made = events.PlanMade("db", None, False)  # type: ignore[arg-type]
+    assert isinstance(plan_made, events.Event)
+    assert isinstance(events.StepStarted("db", None, 1, 2), events.Event)  # type: ignore[arg-type]
+    assert not isinstance("not an event", events.Event)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        events.Nope  # noqa: B018

@@ -415,10 +415,16 @@ class Reporter:
     def __call__(self, event: Event) -> None:
         from dbwarden import events as ev
 
+        # PlanMade and RunFinished first: a run with nothing to do emits only these two, and
+        # never loads the classes of the others (see dbwarden.events).
         if isinstance(event, ev.PlanMade):
             steps = len(event.plan.steps)
             if not event.dry_run and steps > PROGRESS_THRESHOLD and is_terminal():
                 self._bar(event.database, steps)
+        elif isinstance(event, ev.RunFinished):
+            task = self.tasks.pop(event.database, None)
+            if task is not None and self.progress is not None:
+                self.progress.update(task, step="failed" if event.failed else "done")
         elif isinstance(event, ev.StepStarted):
             if event.database in self.tasks and self.progress is not None:
                 self.progress.update(self.tasks[event.database], step=event.step.name)
@@ -439,16 +445,11 @@ class Reporter:
                 f"{holder} …",
                 fg="yellow",
             )
-        elif isinstance(event, ev.LockAcquired):
-            if event.waited_s >= 1.0:
-                self._line(
-                    f"{self._label(event.database)}lock acquired after {event.waited_s:.1f} s",
-                    fg="yellow",
-                )
-        elif isinstance(event, ev.RunFinished) and event.database in self.tasks:
-            task = self.tasks.pop(event.database)
-            if self.progress is not None:
-                self.progress.update(task, step="failed" if event.failed else "done")
+        elif isinstance(event, ev.LockAcquired) and event.waited_s >= 1.0:
+            self._line(
+                f"{self._label(event.database)}lock acquired after {event.waited_s:.1f} s",
+                fg="yellow",
+            )
 
     def _bar(self, database: str, total: int) -> None:
         if self.progress is None:

@@ -117,8 +117,9 @@ def parse_text(
     """Parse a file's text (already decoded) into a ``MigrationFile``."""
     if not isinstance(path, Path):
         path = Path(path)
+    filename = path.name
     try:
-        name = parse_name(path.name, database=database)
+        name = parse_name(filename, database=database)
     except MigrationFileError as exc:
         raise exc.with_path(path) from None
     if "\r" in text or text.startswith("\ufeff"):
@@ -225,7 +226,7 @@ def parse_text(
 
     return MigrationFile(
         path=path,
-        name=path.name.removesuffix(".sql"),
+        name=filename.removesuffix(".sql"),
         kind=name.kind,
         version=name.version,
         slug=name.slug,

@@ -71,3 +71,40 @@ def test_tenants_benchmark_quick_sqlite(tmp_path: Path) -> None:
 
     # Every tenant database and the migrations are gone with the work directory.
     assert not Path(data["workdir"]).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.timeout(90)
+def test_tenants_benchmark_through_the_latency_proxy(tmp_path: Path) -> None:
+    from conftest import PG_HOST, PG_PORT, pg_admin_dsn, require_service
+
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    out = tmp_path / "tenants.json"
+    proc = subprocess.run(
+        [
+            *(sys.executable, str(SCRIPT), "--quick", "--backends", "postgresql"),
+            *("--concurrency", "1,8", "--rss-tenants", "", "--latency-ms", "2"),
+            *("--pg-url", pg_admin_dsn(), "--json", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=80,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "through a local proxy adding 2 ms each way" in proc.stdout
+
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["latency_ms"] == 2.0
+    for r in data["results"]:
+        assert r["applied"] == 12 * 5 and r["failed"] == 0
+        assert r["proxy_cpu_s"] >= 0
+        # The probes go through the proxy: a round trip pays the delay both ways.
+        assert r["probes"]["round_trip_ms"] >= 4.0
+    # Measured, but the target is judged on direct connections only.
+    assert data["target"]["speedup"] > 0 and data["target"]["met"] is None
+    assert data["target"]["latency_ms"] == 2.0
+    # The proxy process is gone.
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "_latency_proxy.py" not in ps

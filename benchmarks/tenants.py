@@ -559,8 +559,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="PostgreSQL only: tenants reach the server through a local proxy that delays "
-        "every byte this long each way, as a network would (0: direct). The speed-up "
-        "target is judged on direct runs only",
+        "every byte this long each way, as a network would (0: direct; else at least 1, "
+        "the resolution of the event loop's timers; the probes show the round trip "
+        "measured). The speed-up target is judged on direct runs only",
     )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -572,6 +573,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for b in args.backends:
         if b not in BACKENDS:
             parser.error(f"unknown backend {b!r}; choose from {', '.join(BACKENDS)}")
+    if args.latency_ms and args.latency_ms < 1:
+        parser.error("--latency-ms is 0 (direct) or at least 1 (timers have 1 ms resolution)")
     if not args.concurrency or min(args.concurrency) < 1 or args.tenants < 1:
         parser.error("--concurrency needs positive integers and --tenants at least 1")
     return args

@@ -438,7 +438,8 @@ class Runner:
             replace = {r.key: r.name for r in applied if r.kind is not Kind.VERSIONED}
             for step in plan.steps:
                 sql.append(f"-- {step.action} {step.file.path.name}")
-                sections, bookkeeping = self._step_sql(history, step, replace, 0)
+                sections = _sections(step)
+                bookkeeping = self._bookkeeping(history, step, replace, 0)
                 transactional = not step.file.no_transaction
                 if transactional:
                     sql.append("BEGIN;")
@@ -449,23 +450,20 @@ class Runner:
                     sql.append("COMMIT;")
         return RunResult(self.name, plan, dry_run=True, sql=tuple(sql))
 
-    def _step_sql(
-        self,
+    @staticmethod
+    def _bookkeeping(
         history: History,
         step: Step,
         replace: dict[str, str],
         duration_ms: int | SQLExpression,
-    ) -> tuple[tuple[Section, ...], Bookkeeping]:
-        """The sections a step runs, in order, and the bookkeeping statement after them."""
+    ) -> Bookkeeping:
+        """The statement recording (or, for a rollback, removing) a step's history row."""
         f = step.file
         if step.action == "rollback":
-            assert f.rollback is not None
-            return (f.rollback,), history.remove(f)
+            return history.remove(f)
         if step.action == "reseed":
-            # A changed seed: undo the old version with its rollback, then apply the new one.
-            undo = (f.rollback,) if f.rollback is not None else ()
-            return (*undo, f.upgrade), history.rerecord(f, duration_ms)
-        return (f.upgrade,), history.record(f, duration_ms, replace_name=replace.get(f.key))
+            return history.rerecord(f, duration_ms)
+        return history.record(f, duration_ms, replace_name=replace.get(f.key))
 
     async def _run(self, ctx: _Context, make: _PlanMaker, direction: str) -> RunResult:
         started = time.monotonic()
@@ -548,7 +546,7 @@ class Runner:
         replace: dict[str, str],
     ) -> StepResult:
         f = step.file
-        sections, _ = self._step_sql(history, step, replace, 0)
+        sections = _sections(step)
         section = sections[0]
         transactional = not f.no_transaction
         t0 = time.monotonic()
@@ -559,7 +557,7 @@ class Runner:
                     await lock.guard(conn)
                 # PostgreSQL: the section and its history row in one round trip; the server
                 # measures the duration (from the start of the query) and the time.
-                _, bookkeeping = self._step_sql(history, step, replace, _SERVER_DURATION)
+                bookkeeping = self._bookkeeping(history, step, replace, _SERVER_DURATION)
                 await fast(section.text, section.statements, bookkeeping.rendered)
                 duration_ms = int((time.monotonic() - t0) * 1000)
             elif transactional:
@@ -571,7 +569,7 @@ class Runner:
                             section.text, section.statements, transactional=True
                         )
                     duration_ms = int((time.monotonic() - t0) * 1000)
-                    _, bookkeeping = self._step_sql(history, step, replace, duration_ms)
+                    bookkeeping = self._bookkeeping(history, step, replace, duration_ms)
                     await history.run(bookkeeping)
             else:
                 for lock in locks:
@@ -579,7 +577,7 @@ class Runner:
                 for section in sections:
                     await conn.run_statements(section.text, section.statements, transactional=False)
                 duration_ms = int((time.monotonic() - t0) * 1000)
-                _, bookkeeping = self._step_sql(history, step, replace, duration_ms)
+                bookkeeping = self._bookkeeping(history, step, replace, duration_ms)
                 async with conn.transaction():
                     await history.run(bookkeeping)
         except StatementError as exc:
@@ -611,6 +609,19 @@ class _OfflineHistory(History):
                 return "?" if url.dialect == "sqlite" else f"${index}"
 
         super().__init__(_Params(), table=table, schema=schema)  # type: ignore[arg-type]
+
+
+def _sections(step: Step) -> tuple[Section, ...]:
+    """The sections a step runs, in order."""
+    f = step.file
+    if step.action == "rollback":
+        assert f.rollback is not None
+        return (f.rollback,)
+    if step.action == "reseed":
+        # A changed seed: undo the old version with its rollback, then apply the new one.
+        undo = (f.rollback,) if f.rollback is not None else ()
+        return (*undo, f.upgrade)
+    return (f.upgrade,)
 
 
 def _since(t0: float) -> float:

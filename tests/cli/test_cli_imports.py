@@ -126,3 +126,25 @@ def test_python_m_dbwarden(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "dbwarden init" in proc.stderr
+
+
+def test_console_script_collects_rarely_and_freezes_the_heap_when_done(tmp_path: Path) -> None:
+    """The CLI's own process tunes the collector (library users' processes are left alone):
+    rare young collections while it builds long-lived objects, and a frozen heap once the
+    command has finished, so that shutdown does not walk every object again."""
+    script = (
+        "import gc, sys\n"
+        "from dbwarden.cli import entry\n"
+        "assert gc.get_threshold()[0] == 700 and gc.get_freeze_count() == 0\n"
+        "sys.argv = ['dbwarden', '--help']\n"
+        "try:\n"
+        "    entry.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(gc.get_threshold()[0], gc.get_freeze_count() > 0)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "100000 True"

@@ -58,9 +58,6 @@ class RunFinished:
 # Six of the eight events, those of steps and locks, live in ``_progress``, loaded on first
 # use: a run with nothing to do emits only ``PlanMade`` and ``RunFinished``, and creating the
 # six dataclasses would cost each no-op ``migrate`` of a deploy about 3 ms at import.
-_PROGRESS = frozenset(
-    {"LockAcquired", "LockReleased", "LockWaiting", "StepApplied", "StepFailed", "StepStarted"}
-)
 _EVENTS = (
     "PlanMade",
     "StepStarted",
@@ -71,6 +68,7 @@ _EVENTS = (
     "LockReleased",
     "RunFinished",
 )
+_PROGRESS = frozenset(_EVENTS) - {"PlanMade", "RunFinished"}
 
 if TYPE_CHECKING:
     Event = (

@@ -57,7 +57,7 @@ def test_normalise_is_idempotent(text: str) -> None:
 
 
 def _normalise_by_lines(text: str) -> str:
-    """The rule as DESIGN.md states it, line by line: the reference for the fast path."""
+    """The rule as DESIGN.md states it, line by line: the reference ``normalise`` must match."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.rstrip() for line in text.split("\n")]
     while lines and not lines[0]:
